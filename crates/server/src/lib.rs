@@ -1,0 +1,1 @@
+//! Hài Lòng provincial server.
