@@ -1,0 +1,644 @@
+//! The kiosk application: the screen in front of the citizen, the rating being answered, and
+//! the writes on their way to the store.
+//!
+//! `update` takes the time as data ([`Now`]), so idle reset, bounce and retries are tested
+//! without sleeping. Screens do no I/O; writes go to the store's own thread as tasks.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset};
+use iced::keyboard::{self, key};
+use iced::{Size, Subscription, Task, window};
+use uuid::Uuid;
+
+use crate::config::{ConfigSource, TerminalConfig};
+use crate::i18n::{I18n, Language};
+use crate::screen::{Banner, Context, criteria, dossier, home, reasons, thanks};
+use crate::store::{OpenReport, RatingDraft, Saved, Seal, SealCause, StoreError, Writer};
+use crate::survey::{Level, QuestionSet, Step};
+use crate::theme::DESIGN_HEIGHT;
+use crate::widget::Element;
+use crate::widget::hidden_cursor::hidden_cursor;
+
+/// How often the app looks at the clock (idle reset, thank-you timeout, retries).
+pub const TICK: Duration = Duration::from_millis(250);
+
+/// First retry of a failed write; doubles up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// The moment a message is handled: monotonic for durations, wall clock for what is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub instant: Instant,
+    pub wall: DateTime<FixedOffset>,
+}
+
+impl Now {
+    /// The system clocks.
+    pub fn system() -> Self {
+        Self {
+            instant: Instant::now(),
+            wall: chrono::Local::now().fixed_offset(),
+        }
+    }
+
+    /// `duration` later.
+    pub fn after(self, duration: Duration) -> Self {
+        Self {
+            instant: self.instant + duration,
+            wall: self.wall + chrono::Duration::from_std(duration).unwrap_or_default(),
+        }
+    }
+}
+
+/// What the app is started with.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub config: TerminalConfig,
+    pub source: ConfigSource,
+    pub i18n: I18n,
+    pub writer: Writer,
+    /// Kiosk mode hides the cursor and ignores window close requests.
+    pub kiosk: bool,
+    /// The window's size in physical pixels at start (the scale follows resizes).
+    pub window: Size,
+}
+
+/// The screen in front of the citizen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    Home,
+    Reasons(reasons::State),
+    Criterion(criteria::State),
+    Dossier(dossier::State),
+    Thanks,
+}
+
+/// Every message of the app.
+#[derive(Debug, Clone)]
+pub enum Message {
+    Home(home::Message),
+    Reasons(reasons::Message),
+    Criteria(criteria::Message),
+    Dossier(dossier::Message),
+    /// The clock moved on.
+    Tick,
+    /// A key from a keyboard or a barcode scanner.
+    Key(keyboard::Key, Option<String>),
+    /// The store answered a write.
+    Saved {
+        id: Uuid,
+        revision: u64,
+        result: Result<Saved, StoreError>,
+    },
+    /// The store finished opening (integrity check, recovery).
+    StorageOpened(Result<OpenReport, StoreError>),
+    /// The window changed size (logical units).
+    Resized(Size),
+    /// Alt+F4 or the window manager's close: ignored in kiosk mode.
+    CloseRequested(window::Id),
+}
+
+/// Whether the store can be written.
+#[derive(Debug, Clone)]
+pub enum Storage {
+    Opening,
+    Ready,
+    Unavailable(StoreError),
+}
+
+/// The rating being answered.
+#[derive(Debug, Clone)]
+struct Flow {
+    draft: RatingDraft,
+    steps: Vec<Step>,
+    /// Index in `steps` of the page shown.
+    position: usize,
+}
+
+/// The latest content of a rating that the store has not yet confirmed.
+#[derive(Debug, Clone)]
+struct PendingWrite {
+    draft: RatingDraft,
+    seal: Option<Seal>,
+    revision: u64,
+    failures: u32,
+    retry_at: Option<Instant>,
+}
+
+/// The kiosk.
+pub struct App {
+    config: TerminalConfig,
+    source: ConfigSource,
+    i18n: I18n,
+    writer: Writer,
+    kiosk: bool,
+    scale: f32,
+    language: Language,
+    screen: Screen,
+    flow: Option<Flow>,
+    last_touch: Instant,
+    guard_until: Option<Instant>,
+    thanks_until: Option<Instant>,
+    last_rating: Option<Uuid>,
+    storage: Storage,
+    writes: BTreeMap<Uuid, PendingWrite>,
+    next_revision: u64,
+}
+
+impl App {
+    /// A new app on the home screen.
+    pub fn new(setup: Setup, now: Now) -> Self {
+        Self {
+            scale: (setup.window.height / DESIGN_HEIGHT).clamp(0.5, 4.0),
+            config: setup.config,
+            source: setup.source,
+            i18n: setup.i18n,
+            writer: setup.writer,
+            kiosk: setup.kiosk,
+            language: Language::default_language(),
+            screen: Screen::Home,
+            flow: None,
+            last_touch: now.instant,
+            guard_until: None,
+            thanks_until: None,
+            last_rating: None,
+            storage: Storage::Opening,
+            writes: BTreeMap::new(),
+            next_revision: 0,
+        }
+    }
+
+    /// The screen shown.
+    pub fn screen(&self) -> &Screen {
+        &self.screen
+    }
+
+    /// The citizen's language.
+    pub fn language(&self) -> &Language {
+        &self.language
+    }
+
+    /// Whether the store can be written.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Ratings whose latest content the store has not confirmed.
+    pub fn unconfirmed_writes(&self) -> usize {
+        self.writes.len()
+    }
+
+    /// Where the configuration came from.
+    pub fn config_source(&self) -> &ConfigSource {
+        &self.source
+    }
+
+    /// The UI scale: the window height over the design height.
+    pub fn scale_factor(&self) -> f32 {
+        self.scale
+    }
+
+    /// iced's update: reads the clocks and hands over to [`App::update_at`].
+    pub fn update(&mut self, message: Message) -> Task<Message> {
+        self.update_at(message, Now::system())
+    }
+
+    /// Handles `message` at the moment `now`.
+    pub fn update_at(&mut self, message: Message, now: Now) -> Task<Message> {
+        match message {
+            Message::Home(message) => self.on_home(message, now),
+            Message::Reasons(message) => self.on_reasons(message, now),
+            Message::Criteria(message) => self.on_criteria(message, now),
+            Message::Dossier(message) => self.on_dossier(message, now, true),
+            Message::Key(key, text) => self.on_key(&key, text.as_deref(), now),
+            Message::Tick => self.on_tick(now),
+            Message::Saved {
+                id,
+                revision,
+                result,
+            } => {
+                self.on_saved(id, revision, result, now);
+                Task::none()
+            }
+            Message::StorageOpened(result) => {
+                self.storage = match result {
+                    Ok(report) => {
+                        if report.moved_aside.is_some() || report.recovered_drafts > 0 {
+                            tracing::warn!(?report, "the store needed repair at start-up");
+                        }
+                        Storage::Ready
+                    }
+                    Err(error) => Storage::Unavailable(error),
+                };
+                Task::none()
+            }
+            Message::Resized(size) => {
+                // `size` is in logical units of the current scale.
+                let height = size.height * self.scale;
+                self.scale = (height / DESIGN_HEIGHT).clamp(0.5, 4.0);
+                Task::none()
+            }
+            Message::CloseRequested(id) => {
+                if self.kiosk {
+                    tracing::info!("close request ignored in kiosk mode");
+                    Task::none()
+                } else {
+                    window::close(id)
+                }
+            }
+        }
+    }
+
+    /// Whether a tap at `now` is the bounce of the previous one.
+    fn bounced(&self, now: Now) -> bool {
+        self.guard_until.is_some_and(|until| now.instant < until)
+    }
+
+    fn touched(&mut self, now: Now) {
+        self.last_touch = now.instant;
+    }
+
+    fn moved_on(&mut self, now: Now) {
+        self.guard_until =
+            Some(now.instant + Duration::from_millis(self.config.timing.bounce_ms));
+    }
+
+    fn question_set(&self) -> &QuestionSet {
+        self.config.active_question_set()
+    }
+
+    fn on_home(&mut self, message: home::Message, now: Now) -> Task<Message> {
+        if self.screen != Screen::Home || self.bounced(now) {
+            return Task::none();
+        }
+        self.touched(now);
+        match message {
+            home::Message::Language(language) => {
+                self.language = language;
+                Task::none()
+            }
+            home::Message::Rate(level) => self.start_rating(level, now),
+        }
+    }
+
+    fn start_rating(&mut self, level: Level, now: Now) -> Task<Message> {
+        let set = self.question_set();
+        if level.count != set.levels || self.flow.is_some() {
+            return Task::none();
+        }
+        let counter = self.config.default_counter();
+        let draft = RatingDraft {
+            id: Uuid::now_v7(),
+            terminal_id: self.config.terminal.id.clone(),
+            commune_code: self.config.commune.code.clone(),
+            counter_id: counter.map(|c| c.id.clone()),
+            staff_id: counter.and_then(|c| c.staff.clone()),
+            field_id: counter.and_then(|c| c.field.clone()),
+            dossier_code: None,
+            stage: self.config.terminal.stage,
+            question_set_id: set.id.clone(),
+            question_set_version: set.version,
+            level,
+            answers: Vec::new(),
+            reasons: Vec::new(),
+            language: self.language.tag().to_owned(),
+            device_time: now.wall,
+        };
+        let steps = set.steps_after(level, false);
+        self.last_rating = Some(draft.id);
+        let write = self.persist(draft.clone(), None, now);
+        self.flow = Some(Flow {
+            draft,
+            steps,
+            position: 0,
+        });
+        let next = self.show_step(now);
+        Task::batch([write, next])
+    }
+
+    /// Shows the page at the flow's position, or finishes the rating.
+    fn show_step(&mut self, now: Now) -> Task<Message> {
+        self.moved_on(now);
+        let Some(flow) = &self.flow else {
+            return Task::none();
+        };
+        match flow.steps.get(flow.position) {
+            Some(Step::Reasons) => {
+                self.screen = Screen::Reasons(reasons::State::default());
+                Task::none()
+            }
+            Some(Step::Criterion(index)) => {
+                self.screen = Screen::Criterion(criteria::State { index: *index });
+                Task::none()
+            }
+            Some(Step::Dossier) => {
+                self.screen = Screen::Dossier(dossier::State::default());
+                Task::none()
+            }
+            None => self.finish(SealCause::Completed, now),
+        }
+    }
+
+    /// Records the follow-up answer in the draft, writes it, and moves on.
+    fn advance(&mut self, now: Now, edit: impl FnOnce(&mut RatingDraft)) -> Task<Message> {
+        let Some(flow) = &mut self.flow else {
+            return Task::none();
+        };
+        edit(&mut flow.draft);
+        flow.position += 1;
+        let draft = flow.draft.clone();
+        let more = flow.position < flow.steps.len();
+        // The last page's answer goes to the store with the seal, in one write.
+        let write = if more {
+            self.persist(draft, None, now)
+        } else {
+            Task::none()
+        };
+        Task::batch([write, self.show_step(now)])
+    }
+
+    /// Seals the rating and leaves the flow: to the thank-you screen when completed, straight
+    /// back to the start when the citizen walked away.
+    fn finish(&mut self, cause: SealCause, now: Now) -> Task<Message> {
+        let Some(flow) = self.flow.take() else {
+            return Task::none();
+        };
+        let seal = Seal {
+            cause,
+            at: now.wall,
+            repeat_interval: Duration::from_secs(self.config.timing.repeat_interval_secs),
+        };
+        let write = self.persist(flow.draft, Some(seal), now);
+        if cause == SealCause::Completed {
+            self.screen = Screen::Thanks;
+            self.thanks_until =
+                Some(now.instant + Duration::from_secs(self.config.timing.thank_you_secs));
+            self.moved_on(now);
+        } else {
+            self.reset(now);
+        }
+        write
+    }
+
+    /// Back to the start for the next citizen, in Vietnamese.
+    fn reset(&mut self, now: Now) {
+        self.screen = Screen::Home;
+        self.language = Language::default_language();
+        self.thanks_until = None;
+        self.moved_on(now);
+    }
+
+    fn on_reasons(&mut self, message: reasons::Message, now: Now) -> Task<Message> {
+        if self.bounced(now) {
+            return Task::none();
+        }
+        self.touched(now);
+        let all = self.question_set().reasons.clone();
+        let Screen::Reasons(state) = &mut self.screen else {
+            return Task::none();
+        };
+        match state.update(message, &all) {
+            None => Task::none(),
+            Some(reasons::Event::Chosen(chosen)) => {
+                self.advance(now, |draft| draft.reasons = chosen)
+            }
+        }
+    }
+
+    fn on_criteria(&mut self, message: criteria::Message, now: Now) -> Task<Message> {
+        if self.bounced(now) {
+            return Task::none();
+        }
+        self.touched(now);
+        let Screen::Criterion(state) = &self.screen else {
+            return Task::none();
+        };
+        match state.update(message) {
+            criteria::Event::Answered(answer) => self.advance(now, |draft| {
+                draft
+                    .answers
+                    .retain(|a| a.criterion_id != answer.criterion_id);
+                draft.answers.push(answer);
+            }),
+            criteria::Event::Skipped => self.advance(now, |_| {}),
+        }
+    }
+
+    fn on_dossier(&mut self, message: dossier::Message, now: Now, tapped: bool) -> Task<Message> {
+        // A scanner types right after the page appears; only taps can bounce.
+        if tapped && self.bounced(now) {
+            return Task::none();
+        }
+        self.touched(now);
+        let Screen::Dossier(state) = &mut self.screen else {
+            return Task::none();
+        };
+        match state.update(message) {
+            None => Task::none(),
+            Some(dossier::Event::Entered(code)) => {
+                self.advance(now, |draft| draft.dossier_code = Some(code))
+            }
+            Some(dossier::Event::Skipped) => self.advance(now, |_| {}),
+        }
+    }
+
+    fn on_key(&mut self, key: &keyboard::Key, text: Option<&str>, now: Now) -> Task<Message> {
+        if !matches!(self.screen, Screen::Dossier(_)) {
+            return Task::none();
+        }
+        let message = match key {
+            keyboard::Key::Named(key::Named::Enter) => dossier::Message::Submit,
+            keyboard::Key::Named(key::Named::Backspace) => dossier::Message::Backspace,
+            _ => {
+                let mut task = Task::none();
+                for c in text.unwrap_or_default().chars() {
+                    task = self.on_dossier(dossier::Message::Char(c), now, false);
+                }
+                return task;
+            }
+        };
+        self.on_dossier(message, now, false)
+    }
+
+    fn on_tick(&mut self, now: Now) -> Task<Message> {
+        let retries = self.retry_due(now);
+        let idle = now.instant.saturating_duration_since(self.last_touch)
+            >= Duration::from_secs(self.config.timing.idle_timeout_secs);
+        let timers = match &self.screen {
+            Screen::Thanks => {
+                if self.thanks_until.is_some_and(|until| now.instant >= until) {
+                    self.reset(now);
+                }
+                Task::none()
+            }
+            Screen::Home => {
+                if idle && self.language != Language::default_language() {
+                    self.reset(now);
+                }
+                Task::none()
+            }
+            Screen::Reasons(_) | Screen::Criterion(_) | Screen::Dossier(_) => {
+                if idle {
+                    self.finish(SealCause::Idle, now)
+                } else {
+                    Task::none()
+                }
+            }
+        };
+        Task::batch([retries, timers])
+    }
+
+    /// Sends `draft` (and `seal`) to the store; until the store confirms this content, it is
+    /// kept here and retried.
+    fn persist(&mut self, draft: RatingDraft, seal: Option<Seal>, now: Now) -> Task<Message> {
+        let _ = now;
+        self.next_revision += 1;
+        let revision = self.next_revision;
+        let id = draft.id;
+        let entry = self.writes.entry(id).or_insert_with(|| PendingWrite {
+            draft: draft.clone(),
+            seal: None,
+            revision,
+            failures: 0,
+            retry_at: None,
+        });
+        entry.draft = draft.clone();
+        entry.seal = seal.clone();
+        entry.revision = revision;
+        entry.retry_at = None;
+        self.send(id, revision, draft, seal)
+    }
+
+    fn send(&self, id: Uuid, revision: u64, draft: RatingDraft, seal: Option<Seal>) -> Task<Message> {
+        Task::perform(self.writer.save(draft, seal), move |result| Message::Saved {
+            id,
+            revision,
+            result,
+        })
+    }
+
+    fn on_saved(&mut self, id: Uuid, revision: u64, result: Result<Saved, StoreError>, now: Now) {
+        let Some(entry) = self.writes.get_mut(&id) else {
+            return;
+        };
+        if entry.revision != revision {
+            // A newer content of the same rating is on its way and will tell.
+            return;
+        }
+        match result {
+            Ok(saved) => {
+                if let Some(seq) = saved.seq {
+                    tracing::info!(%id, seq, "rating sealed");
+                }
+                let _ = self.writes.remove(&id);
+                self.storage = Storage::Ready;
+            }
+            Err(error) => {
+                entry.failures += 1;
+                let backoff = RETRY_FIRST
+                    .saturating_mul(2u32.saturating_pow(entry.failures.saturating_sub(1)))
+                    .min(RETRY_MAX);
+                entry.retry_at = Some(now.instant + backoff);
+                tracing::error!(%id, %error, failures = entry.failures, "a rating could not be written; it is kept and retried");
+                if matches!(error, StoreError::Open { .. }) {
+                    self.storage = Storage::Unavailable(error);
+                }
+            }
+        }
+    }
+
+    fn retry_due(&mut self, now: Now) -> Task<Message> {
+        let due: Vec<Uuid> = self
+            .writes
+            .iter()
+            .filter(|(_, w)| w.retry_at.is_some_and(|at| now.instant >= at))
+            .map(|(id, _)| *id)
+            .collect();
+        let mut tasks = Vec::new();
+        for id in due {
+            self.next_revision += 1;
+            let revision = self.next_revision;
+            if let Some(entry) = self.writes.get_mut(&id) {
+                entry.revision = revision;
+                entry.retry_at = None;
+                let (draft, seal) = (entry.draft.clone(), entry.seal.clone());
+                tasks.push(self.send(id, revision, draft, seal));
+            }
+        }
+        Task::batch(tasks)
+    }
+
+    fn banner(&self) -> Option<Banner> {
+        if matches!(self.storage, Storage::Unavailable(_)) {
+            Some(Banner::StorageUnavailable)
+        } else if self.writes.values().any(|w| w.failures > 0) {
+            Some(Banner::WriteTrouble)
+        } else {
+            None
+        }
+    }
+
+    fn context(&self) -> Context<'_> {
+        let counter = self.config.default_counter();
+        let staff = counter
+            .and_then(|c| c.staff.as_deref())
+            .and_then(|id| self.config.staff_member(id));
+        Context {
+            config: &self.config,
+            i18n: &self.i18n,
+            language: &self.language,
+            counter,
+            staff,
+            banner: self.banner(),
+        }
+    }
+
+    /// Whether the last rating is on disk yet, for the thank-you screen.
+    fn saving(&self) -> thanks::Saving {
+        match self.last_rating.and_then(|id| self.writes.get(&id)) {
+            None => thanks::Saving::Saved,
+            Some(write) if write.failures > 0 => thanks::Saving::Trouble,
+            Some(_) => thanks::Saving::Pending,
+        }
+    }
+
+    /// The UI.
+    pub fn view(&self) -> Element<'_, Message> {
+        let ctx = self.context();
+        let set = self.question_set();
+        let content: Element<'_, Message> = match &self.screen {
+            Screen::Home => home::view(&ctx, set).map(Message::Home),
+            Screen::Reasons(state) => state.view(&ctx, &set.reasons).map(Message::Reasons),
+            Screen::Criterion(state) => {
+                let total = set.criteria.len();
+                match set.criteria.get(state.index) {
+                    Some(criterion) => state
+                        .view(&ctx, criterion, (state.index + 1, total))
+                        .map(Message::Criteria),
+                    None => home::view(&ctx, set).map(Message::Home),
+                }
+            }
+            Screen::Dossier(state) => state.view(&ctx).map(Message::Dossier),
+            Screen::Thanks => thanks::view(&ctx, self.saving()),
+        };
+        hidden_cursor(content, self.kiosk)
+    }
+
+    /// Ticks, keys (for the scanner), resizes and close requests.
+    pub fn subscription(&self) -> Subscription<Message> {
+        Subscription::batch([
+            iced::time::every(TICK).map(|_| Message::Tick),
+            keyboard::listen().filter_map(|event| match event {
+                keyboard::Event::KeyPressed { key, text, .. } => {
+                    Some(Message::Key(key, text.map(|t| t.to_string())))
+                }
+                _ => None,
+            }),
+            window::resize_events().map(|(_, size)| Message::Resized(size)),
+            window::close_requests().map(Message::CloseRequested),
+        ])
+    }
+}

@@ -1,0 +1,14 @@
+//! Hài Lòng: the citizen-satisfaction kiosk of a commune one-stop desk.
+//!
+//! The library holds everything; `main.rs` is only the command line.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod font;
+pub mod i18n;
+pub mod screen;
+pub mod store;
+pub mod survey;
+pub mod theme;
+pub mod widget;

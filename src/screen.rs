@@ -1,0 +1,163 @@
+//! The citizen's screens, one file each, and the parts they share (header, banners, buttons).
+//!
+//! Screens do no I/O: they turn their messages into events for the app and draw from the
+//! [`Context`] they are given.
+
+pub mod criteria;
+pub mod dossier;
+pub mod home;
+pub mod reasons;
+pub mod thanks;
+
+use iced::widget::{Space, button, column, container, row, text};
+use iced::{Alignment, Length};
+
+use crate::config::{Counter, Staff, TerminalConfig};
+use crate::font;
+use crate::i18n::{I18n, Language};
+use crate::theme::{self, size, text_size};
+use crate::widget::Element;
+
+/// A notice shown across the top of every citizen screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Banner {
+    /// A write failed; the rating is kept and retried.
+    WriteTrouble,
+    /// The database cannot be opened at all.
+    StorageUnavailable,
+}
+
+/// What every screen needs to draw itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub config: &'a TerminalConfig,
+    pub i18n: &'a I18n,
+    pub language: &'a Language,
+    pub counter: Option<&'a Counter>,
+    pub staff: Option<&'a Staff>,
+    pub banner: Option<Banner>,
+}
+
+impl Context<'_> {
+    /// The text of `key` in the citizen's language.
+    pub fn tr(&self, key: &str) -> String {
+        self.i18n.tr(self.language, key)
+    }
+
+    /// The text of `key` with arguments.
+    pub fn tr_args(&self, key: &str, args: &[(&str, String)]) -> String {
+        self.i18n.tr_args(self.language, key, args)
+    }
+}
+
+/// Header band, optional banners, then the body filling the rest.
+pub fn page<'a, M: Clone + 'a>(
+    ctx: &Context<'_>,
+    header_extra: Option<Element<'a, M>>,
+    body: Element<'a, M>,
+) -> Element<'a, M> {
+    let mut page = column![header(ctx, header_extra)];
+    if ctx.config.demo {
+        page = page.push(strip(ctx.tr("demo-badge"), theme::demo_badge));
+    }
+    match ctx.banner {
+        Some(Banner::WriteTrouble) => {
+            page = page.push(strip(ctx.tr("write-apology"), theme::alert_banner));
+        }
+        Some(Banner::StorageUnavailable) => {
+            page = page.push(strip(ctx.tr("storage-unavailable"), theme::alert_banner));
+        }
+        None => {}
+    }
+    page.push(
+        container(body)
+            .padding(size::EDGE)
+            .width(Length::Fill)
+            .height(Length::Fill),
+    )
+    .into()
+}
+
+fn strip<'a, M: 'a>(
+    message: String,
+    style: fn(&iced::Theme) -> container::Style,
+) -> Element<'a, M> {
+    container(text(message).size(text_size::BODY).font(font::BOLD))
+        .padding([8.0, size::EDGE])
+        .width(Length::Fill)
+        .style(style)
+        .into()
+}
+
+fn header<'a, M: 'a>(ctx: &Context<'_>, extra: Option<Element<'a, M>>) -> Element<'a, M> {
+    let commune = &ctx.config.commune;
+    let mut names = column![text(commune.name.clone()).size(text_size::COMMUNE).font(font::BOLD)];
+    let counter = ctx.counter.map(|c| c.name.get(ctx.language).to_owned());
+    let desk = match (counter, ctx.staff) {
+        (Some(counter), Some(staff)) => Some(ctx.tr_args(
+            "counter-staff",
+            &[("counter", counter), ("staff", staff.name.clone())],
+        )),
+        (Some(counter), None) => Some(ctx.tr_args("counter-only", &[("counter", counter)])),
+        (None, _) => None,
+    };
+    if let Some(desk) = desk {
+        names = names.push(text(desk).size(text_size::SMALL));
+    }
+    let mut band = row![names.width(Length::Fill)].align_y(Alignment::Center);
+    if let Some(extra) = extra {
+        band = band.push(extra);
+    }
+    container(band)
+        .padding([12.0, size::EDGE])
+        .height(size::HEADER)
+        .width(Length::Fill)
+        .align_y(Alignment::Center)
+        .style(theme::header)
+        .into()
+}
+
+/// The main action of a screen.
+pub fn primary<'a, M: Clone + 'a>(label: String, message: M) -> Element<'a, M> {
+    action(label, message, theme::primary_button)
+}
+
+/// The way past a follow-up page without answering it.
+pub fn skip<'a, M: Clone + 'a>(ctx: &Context<'_>, message: M) -> Element<'a, M> {
+    action(ctx.tr("action-skip"), message, theme::secondary_button)
+}
+
+fn action<'a, M: Clone + 'a>(
+    label: String,
+    message: M,
+    style: fn(&iced::Theme, button::Status) -> button::Style,
+) -> Element<'a, M> {
+    button(
+        container(text(label).size(text_size::ANSWER).font(font::BOLD))
+            .center_x(Length::Fill)
+            .center_y(Length::Fill),
+    )
+    .on_press(message)
+    .width(260)
+    .height(size::TOUCH_MIN + 8.0)
+    .style(style)
+    .into()
+}
+
+/// A title line with an optional hint under it.
+pub fn title<'a, M: 'a>(title: String, hint: Option<String>) -> Element<'a, M> {
+    let mut block = column![text(title).size(text_size::TITLE).font(font::BOLD)].spacing(6);
+    if let Some(hint) = hint {
+        block = block.push(text(hint).size(text_size::BODY).color(theme::PALETTE.muted));
+    }
+    block.into()
+}
+
+/// The bottom bar: Skip on the left, the main action on the right.
+pub fn bottom_bar<'a, M: Clone + 'a>(left: Element<'a, M>, right: Option<Element<'a, M>>) -> Element<'a, M> {
+    let mut bar = row![left, Space::new().width(Length::Fill)].align_y(Alignment::Center);
+    if let Some(right) = right {
+        bar = bar.push(right);
+    }
+    bar.into()
+}

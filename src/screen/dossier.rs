@@ -1,0 +1,192 @@
+//! The dossier code (mã hồ sơ): typed on a large numeric keypad, or scanned from the receipt by
+//! a USB barcode scanner, which types the code and presses Enter.
+
+use iced::widget::{button, column, container, row, text};
+use iced::{Alignment, Length};
+
+use super::{Context, bottom_bar, page, primary, skip, title};
+use crate::font;
+use crate::theme::{self, size, text_size};
+use crate::widget::Element;
+
+/// The longest code accepted; receipts in use carry at most about 30 characters.
+pub const MAX_LEN: usize = 40;
+
+/// The code typed so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    code: String,
+}
+
+/// What a citizen (or a scanner) can do here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A keypad key or a character from a scanner or keyboard.
+    Char(char),
+    /// Remove the last character.
+    Backspace,
+    /// Remove everything.
+    Clear,
+    /// Enter pressed or OK tapped.
+    Submit,
+    /// Skip the page.
+    Skip,
+}
+
+/// What the app should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A code was entered.
+    Entered(String),
+    /// No code.
+    Skipped,
+}
+
+/// Whether `c` can be part of a dossier code (digits, letters, and the separators codes use).
+pub fn accepts(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '/' | '_')
+}
+
+impl State {
+    /// The code typed so far.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// Handles a message.
+    pub fn update(&mut self, message: Message) -> Option<Event> {
+        match message {
+            Message::Char(c) => {
+                if accepts(c) && self.code.len() < MAX_LEN {
+                    self.code.push(c.to_ascii_uppercase());
+                }
+                None
+            }
+            Message::Backspace => {
+                let _ = self.code.pop();
+                None
+            }
+            Message::Clear => {
+                self.code.clear();
+                None
+            }
+            Message::Submit => {
+                let code = self.code.trim().to_owned();
+                if code.is_empty() {
+                    None
+                } else {
+                    Some(Event::Entered(code))
+                }
+            }
+            Message::Skip => Some(Event::Skipped),
+        }
+    }
+
+    /// The screen: the code as typed, a 3x4 keypad, Skip and Done.
+    pub fn view<'a>(&self, ctx: &Context<'_>) -> Element<'a, Message> {
+        let shown = if self.code.is_empty() {
+            text(ctx.tr("dossier-empty"))
+                .size(text_size::ANSWER)
+                .color(theme::PALETTE.muted)
+        } else {
+            text(self.code.clone())
+                .size(text_size::KEY)
+                .font(font::BOLD)
+        };
+        let display = container(shown)
+            .center_y(size::TOUCH_MIN + 8.0)
+            .padding([0.0, 20.0])
+            .width(Length::Fill)
+            .style(theme::card);
+        let key = |label: String, message: Message| -> Element<'a, Message> {
+            button(
+                container(text(label).size(text_size::KEY).font(font::BOLD))
+                    .center_x(Length::Fill)
+                    .center_y(Length::Fill),
+            )
+            .on_press(message)
+            .width(size::KEY * 1.6)
+            .height(size::KEY)
+            .style(theme::secondary_button)
+            .into()
+        };
+        let digit = |c: char| key(c.to_string(), Message::Char(c));
+        let small_key = |label: String, message: Message| -> Element<'a, Message> {
+            button(
+                container(text(label).size(text_size::BODY).font(font::BOLD))
+                    .center_x(Length::Fill)
+                    .center_y(Length::Fill),
+            )
+            .on_press(message)
+            .width(size::KEY * 1.6)
+            .height(size::KEY)
+            .style(theme::secondary_button)
+            .into()
+        };
+        let keypad = column![
+            row![digit('1'), digit('2'), digit('3')].spacing(14),
+            row![digit('4'), digit('5'), digit('6')].spacing(14),
+            row![digit('7'), digit('8'), digit('9')].spacing(14),
+            row![
+                small_key(ctx.tr("action-clear"), Message::Clear),
+                digit('0'),
+                small_key(ctx.tr("action-delete"), Message::Backspace),
+            ]
+            .spacing(14),
+        ]
+        .spacing(14);
+        let done = (!self.code.is_empty()).then(|| primary(ctx.tr("action-done"), Message::Submit));
+        let body = column![
+            title(ctx.tr("dossier-title"), Some(ctx.tr("dossier-hint"))),
+            row![
+                container(display).width(Length::FillPortion(1)),
+                container(keypad).width(Length::Shrink),
+            ]
+            .spacing(size::GAP * 2.0)
+            .align_y(Alignment::Start)
+            .height(Length::Fill),
+            bottom_bar(skip(ctx, Message::Skip), done),
+        ]
+        .spacing(size::GAP);
+        page(ctx, None, body.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scanned_code_is_kept_and_enter_submits_it() {
+        let mut state = State::default();
+        for c in "h12.250101-0001".chars() {
+            assert_eq!(state.update(Message::Char(c)), None);
+        }
+        assert_eq!(
+            state.update(Message::Submit),
+            Some(Event::Entered("H12.250101-0001".into()))
+        );
+    }
+
+    #[test]
+    fn odd_characters_are_dropped_and_length_is_capped() {
+        let mut state = State::default();
+        for c in "12 3;4\u{1}".chars() {
+            let _ = state.update(Message::Char(c));
+        }
+        assert_eq!(state.code(), "1234");
+        for _ in 0..100 {
+            let _ = state.update(Message::Char('9'));
+        }
+        assert_eq!(state.code().len(), MAX_LEN);
+    }
+
+    #[test]
+    fn an_empty_code_cannot_be_submitted() {
+        let mut state = State::default();
+        assert_eq!(state.update(Message::Submit), None);
+        let _ = state.update(Message::Char('5'));
+        let _ = state.update(Message::Backspace);
+        assert_eq!(state.update(Message::Submit), None);
+    }
+}

@@ -1,0 +1,94 @@
+//! The rating screen: the question and one big button per level. One tap records the rating.
+
+use iced::widget::{button, column, container, row, text};
+use iced::{Alignment, Length};
+
+use super::{Context, page};
+use crate::font;
+use crate::i18n::Language;
+use crate::survey::{Level, QuestionSet};
+use crate::theme::{self, size, text_size};
+use crate::widget::Element;
+use crate::widget::face::face;
+
+/// What a citizen can do here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A level was tapped.
+    Rate(Level),
+    /// A language was picked.
+    Language(Language),
+}
+
+/// The screen.
+pub fn view<'a>(ctx: &Context<'_>, set: &QuestionSet) -> Element<'a, Message> {
+    let question = set
+        .question
+        .as_ref()
+        .map_or_else(|| ctx.tr("question-default"), |q| q.get(ctx.language).to_owned());
+    let levels = row(Level::all_for_display(set.levels)
+        .into_iter()
+        .map(|level| level_button(ctx, level)))
+    .spacing(size::GAP)
+    .height(Length::Fill);
+    let body = column![
+        container(
+            column![
+                text(question)
+                    .size(text_size::QUESTION)
+                    .font(font::BOLD)
+                    .align_x(Alignment::Center),
+                text(ctx.tr("question-hint"))
+                    .size(text_size::BODY)
+                    .color(theme::PALETTE.muted),
+            ]
+            .spacing(10)
+            .align_x(Alignment::Center),
+        )
+        .center_x(Length::Fill)
+        .height(Length::FillPortion(2))
+        .align_y(Alignment::Center),
+        container(levels).height(Length::FillPortion(5)),
+    ]
+    .spacing(size::GAP);
+    page(ctx, Some(language_switch(ctx)), body.into())
+}
+
+fn level_button<'a>(ctx: &Context<'_>, level: Level) -> Element<'a, Message> {
+    let sentiment = level.sentiment();
+    let content = column![
+        face(sentiment, size::FACE),
+        text(ctx.tr(sentiment.label_key()))
+            .size(text_size::LEVEL)
+            .font(font::BOLD)
+            .align_x(Alignment::Center),
+    ]
+    .spacing(18)
+    .align_x(Alignment::Center);
+    button(container(content).center_x(Length::Fill).center_y(Length::Fill))
+        .on_press(Message::Rate(level))
+        .width(Length::Fill)
+        .height(Length::Fill)
+        .padding(12)
+        .style(theme::level_button(sentiment))
+        .into()
+}
+
+fn language_switch<'a>(ctx: &Context<'_>) -> Element<'a, Message> {
+    row(ctx.i18n.languages().into_iter().map(|language| {
+        let active = &language == ctx.language;
+        let name = ctx.i18n.tr(&language, "language-name");
+        button(
+            container(text(name).size(text_size::BODY).font(font::BOLD))
+                .center_x(Length::Fill)
+                .center_y(Length::Fill),
+        )
+        .on_press(Message::Language(language))
+        .width(170)
+        .height(size::TOUCH_MIN)
+        .style(theme::language_button(active))
+        .into()
+    }))
+    .spacing(12)
+    .into()
+}

@@ -1,0 +1,52 @@
+//! The thank-you screen; the app returns to the start by itself.
+
+use iced::widget::{column, container, text};
+use iced::{Alignment, Length};
+
+use super::{Context, page};
+use crate::font;
+use crate::survey::Sentiment;
+use crate::theme::{self, size, text_size};
+use crate::widget::Element;
+use crate::widget::face::face;
+
+/// Whether the rating is safely stored yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saving {
+    /// The write is under way (usually a millisecond).
+    Pending,
+    /// On disk.
+    Saved,
+    /// The write failed; it is kept and retried.
+    Trouble,
+}
+
+/// The screen. It never claims a rating was saved before the store said so.
+pub fn view<'a, M: Clone + 'a>(ctx: &Context<'_>, saving: Saving) -> Element<'a, M> {
+    let (body_key, color) = match saving {
+        Saving::Saved => ("thanks-body", theme::PALETTE.text),
+        Saving::Pending => ("thanks-saving", theme::PALETTE.muted),
+        Saving::Trouble => ("write-apology", theme::PALETTE.alert),
+    };
+    let body = column![
+        face(Sentiment::VerySatisfied, size::FACE * 1.2),
+        text(ctx.tr("thanks-title"))
+            .size(text_size::QUESTION * 1.3)
+            .font(font::BOLD),
+        text(ctx.tr(body_key))
+            .size(text_size::ANSWER)
+            .color(color)
+            .align_x(Alignment::Center),
+    ]
+    .spacing(28)
+    .align_x(Alignment::Center)
+    .max_width(900);
+    page(
+        ctx,
+        None,
+        container(body)
+            .center_x(Length::Fill)
+            .center_y(Length::Fill)
+            .into(),
+    )
+}

@@ -1,0 +1,131 @@
+//! The store's own thread: every write happens here, in the order it was asked for, never on
+//! the UI thread. Callers get a future for the outcome.
+//!
+//! When the database cannot be opened (a read-only or missing disk), the writer keeps trying to
+//! open it again at each request, so a terminal recovers without a restart once the disk is back.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
+
+use chrono::{DateTime, FixedOffset};
+use futures::channel::oneshot;
+
+use super::{OpenReport, RatingDraft, Saved, Seal, Store, StoreError};
+
+type Job = Box<dyn FnOnce(Result<&mut Store, StoreError>) + Send>;
+
+/// A handle to the writer thread; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+    path: PathBuf,
+}
+
+impl Writer {
+    /// Starts the writer thread, which opens the database at `path` first. The returned future
+    /// resolves with the outcome of that open (integrity check, recovered drafts).
+    pub fn spawn(
+        path: &Path,
+        clock: fn() -> DateTime<FixedOffset>,
+    ) -> (Self, impl Future<Output = Result<OpenReport, StoreError>> + use<>) {
+        let (jobs, receiver) = mpsc::channel::<Job>();
+        let (opened_tx, opened_rx) = oneshot::channel();
+        let thread_path = path.to_path_buf();
+        let spawned = thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run(&thread_path, clock, &receiver, opened_tx));
+        if let Err(error) = spawned {
+            tracing::error!(%error, "cannot start the store's writer thread");
+        }
+        let opened = async move { opened_rx.await.unwrap_or(Err(StoreError::WriterGone)) };
+        (
+            Self {
+                jobs,
+                path: path.to_path_buf(),
+            },
+            opened,
+        )
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Saves a draft, sealing it with `seal`. See [`Store::save`].
+    pub fn save(
+        &self,
+        draft: RatingDraft,
+        seal: Option<Seal>,
+    ) -> impl Future<Output = Result<Saved, StoreError>> + use<> {
+        self.run(move |store| store?.save(&draft, seal.as_ref()))
+    }
+
+    /// Runs `job` on the writer thread with the open store.
+    pub fn run<T, J>(&self, job: J) -> impl Future<Output = Result<T, StoreError>> + use<T, J>
+    where
+        T: Send + 'static,
+        J: FnOnce(Result<&mut Store, StoreError>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, outcome) = oneshot::channel();
+        let sent = self.jobs.send(Box::new(move |store| {
+            let _ = reply.send(job(store));
+        }));
+        async move {
+            sent.map_err(|_| StoreError::WriterGone)?;
+            outcome.await.unwrap_or(Err(StoreError::WriterGone))
+        }
+    }
+}
+
+fn run(
+    path: &Path,
+    clock: fn() -> DateTime<FixedOffset>,
+    jobs: &mpsc::Receiver<Job>,
+    opened: oneshot::Sender<Result<OpenReport, StoreError>>,
+) {
+    let mut store = match open_and_recover(path, clock()) {
+        Ok((store, report)) => {
+            let _ = opened.send(Ok(report));
+            Some(store)
+        }
+        Err(error) => {
+            tracing::error!(%error, "the rating database cannot be opened");
+            let _ = opened.send(Err(error));
+            None
+        }
+    };
+    while let Ok(job) = jobs.recv() {
+        if store.is_none() {
+            match open_and_recover(path, clock()) {
+                Ok((reopened, report)) => {
+                    tracing::info!(?report, "the rating database is writable again");
+                    store = Some(reopened);
+                }
+                Err(error) => {
+                    job(Err(error));
+                    continue;
+                }
+            }
+        }
+        if let Some(open) = store.as_mut() {
+            job(Ok(open));
+        }
+    }
+}
+
+fn open_and_recover(
+    path: &Path,
+    now: DateTime<FixedOffset>,
+) -> Result<(Store, OpenReport), StoreError> {
+    let (mut store, mut report) = Store::open(path, now)?;
+    report.recovered_drafts = store.seal_drafts(now)?;
+    if report.recovered_drafts > 0 {
+        tracing::warn!(
+            count = report.recovered_drafts,
+            "sealed ratings left unfinished by a crash or power cut"
+        );
+    }
+    Ok((store, report))
+}

@@ -1,0 +1,408 @@
+//! The look: a palette of named roles, per-widget styles, and size constants.
+//!
+//! Everything is laid out for a logical screen 800 units high; the app scales the whole UI to
+//! the real window (1280x800 shows at 1.0, 1920x1080 at 1.35), so sizes here are the same
+//! fraction of the screen on every kiosk.
+
+use iced::widget::{button, container};
+use iced::{Background, Border, Color, Shadow, Theme, color};
+
+use crate::survey::Sentiment;
+
+/// Height the layouts are designed for; the app scales to the window from it.
+pub const DESIGN_HEIGHT: f32 = 800.0;
+
+/// Text sizes, in design units.
+pub mod text_size {
+    /// The question on the rating screen (about 5% of the screen height).
+    pub const QUESTION: f32 = 42.0;
+    /// Titles of follow-up screens.
+    pub const TITLE: f32 = 38.0;
+    /// The word under a face.
+    pub const LEVEL: f32 = 32.0;
+    /// Answers and reasons on buttons.
+    pub const ANSWER: f32 = 28.0;
+    /// Body text and hints.
+    pub const BODY: f32 = 24.0;
+    /// The commune's name in the header.
+    pub const COMMUNE: f32 = 30.0;
+    /// Small print (counter, officer, province).
+    pub const SMALL: f32 = 22.0;
+    /// Digits on the keypad.
+    pub const KEY: f32 = 40.0;
+}
+
+/// Touch target sizes, in design units.
+pub mod size {
+    /// The smallest height of anything a citizen taps.
+    pub const TOUCH_MIN: f32 = 72.0;
+    /// Height of a level button's face.
+    pub const FACE: f32 = 150.0;
+    /// Padding inside the screen edges.
+    pub const EDGE: f32 = 28.0;
+    /// Space between tappable things (so a finger does not hit two).
+    pub const GAP: f32 = 20.0;
+    /// Corner radius of buttons and cards.
+    pub const RADIUS: f32 = 18.0;
+    /// Border of level buttons.
+    pub const LEVEL_BORDER: f32 = 5.0;
+    /// Height of the header band.
+    pub const HEADER: f32 = 104.0;
+    /// A keypad key.
+    pub const KEY: f32 = 88.0;
+}
+
+/// Colours by role. Text colours are chosen for at least 4.5:1 contrast on the backgrounds
+/// they are used on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Palette {
+    /// The page background: light and calm.
+    pub background: Color,
+    /// Cards and buttons that are not coloured.
+    pub surface: Color,
+    /// Main text.
+    pub text: Color,
+    /// Secondary text (hints, small print).
+    pub muted: Color,
+    /// The commune's identity colour: the header band and the main action.
+    pub accent: Color,
+    /// Text on the accent colour.
+    pub on_accent: Color,
+    /// Outline of secondary buttons.
+    pub outline: Color,
+    /// A selected choice (reasons).
+    pub selected: Color,
+    /// Text on a selected choice.
+    pub on_selected: Color,
+    /// The DEMO badge.
+    pub warning: Color,
+    /// Text on the DEMO badge.
+    pub on_warning: Color,
+    /// Apology and storage-trouble banner.
+    pub alert: Color,
+    /// Text on the alert banner.
+    pub on_alert: Color,
+}
+
+/// The standard palette.
+pub const PALETTE: Palette = Palette {
+    background: color!(0xf4f1ea),
+    surface: color!(0xffffff),
+    text: color!(0x1b1b1b),
+    muted: color!(0x4a4a4a),
+    accent: color!(0x0b4a8b),
+    on_accent: color!(0xffffff),
+    outline: color!(0x5c5c5c),
+    selected: color!(0x0b4a8b),
+    on_selected: color!(0xffffff),
+    warning: color!(0xffd54a),
+    on_warning: color!(0x1b1b1b),
+    alert: color!(0x9b1c1c),
+    on_alert: color!(0xffffff),
+};
+
+/// The colours of one satisfaction level: a strong colour for the face and border, a light
+/// tint behind dark text. The face and the word carry the meaning; colour only helps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LevelColors {
+    pub strong: Color,
+    pub tint: Color,
+}
+
+/// Colours from red (least satisfied) to green (most).
+pub fn level_colors(sentiment: Sentiment) -> LevelColors {
+    match sentiment {
+        Sentiment::VeryUnsatisfied => LevelColors {
+            strong: color!(0x9b1c1c),
+            tint: color!(0xfbe4e4),
+        },
+        Sentiment::Unsatisfied => LevelColors {
+            strong: color!(0xc2410c),
+            tint: color!(0xfdebdc),
+        },
+        Sentiment::Neutral => LevelColors {
+            strong: color!(0x8a6a00),
+            tint: color!(0xfbf3d5),
+        },
+        Sentiment::Satisfied => LevelColors {
+            strong: color!(0x3f7d20),
+            tint: color!(0xe6f2dc),
+        },
+        Sentiment::VerySatisfied => LevelColors {
+            strong: color!(0x17693a),
+            tint: color!(0xd8efe0),
+        },
+    }
+}
+
+/// The iced theme: our palette mapped onto iced's base colours.
+pub fn theme() -> Theme {
+    Theme::custom(
+        "Hài Lòng".to_owned(),
+        iced::theme::Palette {
+            background: PALETTE.background,
+            text: PALETTE.text,
+            primary: PALETTE.accent,
+            success: level_colors(Sentiment::VerySatisfied).strong,
+            warning: PALETTE.warning,
+            danger: PALETTE.alert,
+        },
+    )
+}
+
+fn rounded(width: f32, color: Color) -> Border {
+    Border {
+        color,
+        width,
+        radius: size::RADIUS.into(),
+    }
+}
+
+fn shadow() -> Shadow {
+    Shadow {
+        color: Color::from_rgba(0.0, 0.0, 0.0, 0.18),
+        offset: iced::Vector::new(0.0, 3.0),
+        blur_radius: 8.0,
+    }
+}
+
+/// A pressed button darkens a little; hovered looks like active, because a touch leaves the
+/// cursor where it tapped and a sticky hover would look like a selection.
+fn pressed(style: button::Style, status: button::Status) -> button::Style {
+    match status {
+        button::Status::Pressed => button::Style {
+            shadow: Shadow::default(),
+            background: style.background.map(|b| match b {
+                Background::Color(c) => Background::Color(darken(c, 0.08)),
+                other => other,
+            }),
+            ..style
+        },
+        _ => style,
+    }
+}
+
+fn darken(color: Color, amount: f32) -> Color {
+    Color {
+        r: (color.r - amount).max(0.0),
+        g: (color.g - amount).max(0.0),
+        b: (color.b - amount).max(0.0),
+        a: color.a,
+    }
+}
+
+/// The big level button of one sentiment.
+pub fn level_button(sentiment: Sentiment) -> impl Fn(&Theme, button::Status) -> button::Style {
+    move |_, status| {
+        let colors = level_colors(sentiment);
+        pressed(
+            button::Style {
+                background: Some(colors.tint.into()),
+                text_color: PALETTE.text,
+                border: rounded(size::LEVEL_BORDER, colors.strong),
+                shadow: shadow(),
+                snap: true,
+            },
+            status,
+        )
+    }
+}
+
+/// The main action of a screen (Done, Continue).
+pub fn primary_button(_: &Theme, status: button::Status) -> button::Style {
+    pressed(
+        button::Style {
+            background: Some(PALETTE.accent.into()),
+            text_color: PALETTE.on_accent,
+            border: rounded(0.0, PALETTE.accent),
+            shadow: shadow(),
+            snap: true,
+        },
+        status,
+    )
+}
+
+/// A secondary action (Skip) and unselected choices.
+pub fn secondary_button(_: &Theme, status: button::Status) -> button::Style {
+    pressed(
+        button::Style {
+            background: Some(PALETTE.surface.into()),
+            text_color: PALETTE.text,
+            border: rounded(3.0, PALETTE.outline),
+            shadow: shadow(),
+            snap: true,
+        },
+        status,
+    )
+}
+
+/// A choice that is selected (reasons, the current language).
+pub fn selected_button(_: &Theme, status: button::Status) -> button::Style {
+    pressed(
+        button::Style {
+            background: Some(PALETTE.selected.into()),
+            text_color: PALETTE.on_selected,
+            border: rounded(3.0, PALETTE.selected),
+            shadow: shadow(),
+            snap: true,
+        },
+        status,
+    )
+}
+
+/// A language button on the accent header.
+pub fn language_button(active: bool) -> impl Fn(&Theme, button::Status) -> button::Style {
+    move |_, status| {
+        let style = if active {
+            button::Style {
+                background: Some(PALETTE.on_accent.into()),
+                text_color: PALETTE.accent,
+                border: rounded(3.0, PALETTE.on_accent),
+                shadow: Shadow::default(),
+                snap: true,
+            }
+        } else {
+            button::Style {
+                background: Some(PALETTE.accent.into()),
+                text_color: PALETTE.on_accent,
+                border: rounded(3.0, PALETTE.on_accent),
+                shadow: Shadow::default(),
+                snap: true,
+            }
+        };
+        pressed(style, status)
+    }
+}
+
+/// The header band in the commune's colour.
+pub fn header(_: &Theme) -> container::Style {
+    container::Style {
+        text_color: Some(PALETTE.on_accent),
+        background: Some(PALETTE.accent.into()),
+        ..container::Style::default()
+    }
+}
+
+/// The DEMO badge.
+pub fn demo_badge(_: &Theme) -> container::Style {
+    container::Style {
+        text_color: Some(PALETTE.on_warning),
+        background: Some(PALETTE.warning.into()),
+        border: rounded(0.0, PALETTE.warning),
+        ..container::Style::default()
+    }
+}
+
+/// The apology / storage trouble banner.
+pub fn alert_banner(_: &Theme) -> container::Style {
+    container::Style {
+        text_color: Some(PALETTE.on_alert),
+        background: Some(PALETTE.alert.into()),
+        border: rounded(0.0, PALETTE.alert),
+        ..container::Style::default()
+    }
+}
+
+/// A white card (the dossier code display).
+pub fn card(_: &Theme) -> container::Style {
+    container::Style {
+        text_color: Some(PALETTE.text),
+        background: Some(PALETTE.surface.into()),
+        border: rounded(3.0, PALETTE.outline),
+        ..container::Style::default()
+    }
+}
+
+/// WCAG 2.x contrast ratio of two opaque colours.
+pub fn contrast(a: Color, b: Color) -> f32 {
+    fn channel(c: f32) -> f32 {
+        if c <= 0.039_28 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    }
+    fn luminance(c: Color) -> f32 {
+        0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b)
+    }
+    let (la, lb) = (luminance(a), luminance(b));
+    let (hi, lo) = if la > lb { (la, lb) } else { (lb, la) };
+    (hi + 0.05) / (lo + 0.05)
+}
+
+/// Logical units per millimetre on a screen of `width_px` x `height_px` physical pixels and a
+/// diagonal of `diagonal_inch`, when the UI is scaled by `scale`.
+pub fn units_per_mm(width_px: f32, height_px: f32, diagonal_inch: f32, scale: f32) -> f32 {
+    let px_per_mm = (width_px.hypot(height_px)) / (diagonal_inch * 25.4);
+    px_per_mm / scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Sentiment; 5] = [
+        Sentiment::VeryUnsatisfied,
+        Sentiment::Unsatisfied,
+        Sentiment::Neutral,
+        Sentiment::Satisfied,
+        Sentiment::VerySatisfied,
+    ];
+
+    #[test]
+    fn every_text_and_background_pair_meets_wcag_aa() {
+        let p = PALETTE;
+        let pairs = [
+            ("text on background", p.text, p.background),
+            ("muted on background", p.muted, p.background),
+            ("text on surface", p.text, p.surface),
+            ("muted on surface", p.muted, p.surface),
+            ("on_accent on accent", p.on_accent, p.accent),
+            ("accent on on_accent", p.accent, p.on_accent),
+            ("on_selected on selected", p.on_selected, p.selected),
+            ("on_warning on warning", p.on_warning, p.warning),
+            ("on_alert on alert", p.on_alert, p.alert),
+        ];
+        for (name, fg, bg) in pairs {
+            let ratio = contrast(fg, bg);
+            assert!(ratio >= 4.5, "{name}: {ratio:.2}:1 is below 4.5:1");
+        }
+        for sentiment in ALL {
+            let colors = level_colors(sentiment);
+            let ratio = contrast(p.text, colors.tint);
+            assert!(ratio >= 4.5, "{sentiment:?} word: {ratio:.2}:1");
+            // The face and border are graphics: WCAG asks 3:1 against what is around them.
+            let edge = contrast(colors.strong, colors.tint);
+            assert!(edge >= 3.0, "{sentiment:?} face: {edge:.2}:1");
+        }
+    }
+
+    #[test]
+    fn neighbouring_levels_differ_in_lightness_not_only_hue() {
+        // So that the row still reads as a scale for someone who cannot tell red from green.
+        let strong: Vec<Color> = ALL.iter().map(|s| level_colors(*s).strong).collect();
+        for pair in strong.windows(2) {
+            assert!(
+                contrast(pair[0], pair[1]) > 1.05,
+                "{:?} and {:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+    }
+
+    #[test]
+    fn touch_targets_are_at_least_nine_millimetres() {
+        // The biggest, least dense kiosk we support: 27" at 1280x800 scaled 1.0, and the
+        // common 21.5" full HD scaled 1.35.
+        for (w, h, diagonal) in [(1280.0, 800.0, 27.0), (1920.0, 1080.0, 21.5)] {
+            let scale = h / DESIGN_HEIGHT;
+            let nine_mm = 9.0 * units_per_mm(w, h, diagonal, scale);
+            assert!(
+                size::TOUCH_MIN >= nine_mm,
+                "{w}x{h} at {diagonal}\": {} < {nine_mm}",
+                size::TOUCH_MIN
+            );
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Reusable touch widgets.
+
+pub mod check;
+pub mod face;
+pub mod hidden_cursor;
+
+/// Elements of this app.
+pub type Element<'a, Message> = iced::Element<'a, Message>;
