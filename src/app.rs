@@ -186,6 +186,11 @@ impl App {
         &self.storage
     }
 
+    /// The id of the rating answered last (or being answered).
+    pub fn last_rating(&self) -> Option<Uuid> {
+        self.last_rating
+    }
+
     /// Ratings whose latest content the store has not confirmed.
     pub fn unconfirmed_writes(&self) -> usize {
         self.writes.len()
@@ -262,8 +267,7 @@ impl App {
     }
 
     fn moved_on(&mut self, now: Now) {
-        self.guard_until =
-            Some(now.instant + Duration::from_millis(self.config.timing.bounce_ms));
+        self.guard_until = Some(now.instant + Duration::from_millis(self.config.timing.bounce_ms));
     }
 
     fn question_set(&self) -> &QuestionSet {
@@ -482,6 +486,7 @@ impl App {
             }
             Screen::Reasons(_) | Screen::Criterion(_) | Screen::Dossier(_) => {
                 if idle {
+                    self.keep_partial_answers();
                     self.finish(SealCause::Idle, now)
                 } else {
                     Task::none()
@@ -489,6 +494,14 @@ impl App {
             }
         };
         Task::batch([retries, timers])
+    }
+
+    /// Reasons ticked on the page the citizen walked away from count as answered.
+    fn keep_partial_answers(&mut self) {
+        let all = &self.config.active_question_set().reasons;
+        if let (Screen::Reasons(state), Some(flow)) = (&self.screen, &mut self.flow) {
+            flow.draft.reasons = state.chosen(all);
+        }
     }
 
     /// Sends `draft` (and `seal`) to the store; until the store confirms this content, it is
@@ -512,11 +525,19 @@ impl App {
         self.send(id, revision, draft, seal)
     }
 
-    fn send(&self, id: Uuid, revision: u64, draft: RatingDraft, seal: Option<Seal>) -> Task<Message> {
-        Task::perform(self.writer.save(draft, seal), move |result| Message::Saved {
-            id,
-            revision,
-            result,
+    fn send(
+        &self,
+        id: Uuid,
+        revision: u64,
+        draft: RatingDraft,
+        seal: Option<Seal>,
+    ) -> Task<Message> {
+        Task::perform(self.writer.save(draft, seal), move |result| {
+            Message::Saved {
+                id,
+                revision,
+                result,
+            }
         })
     }
 
@@ -631,14 +652,20 @@ impl App {
     pub fn subscription(&self) -> Subscription<Message> {
         Subscription::batch([
             iced::time::every(TICK).map(|_| Message::Tick),
-            keyboard::listen().filter_map(|event| match event {
-                keyboard::Event::KeyPressed { key, text, .. } => {
-                    Some(Message::Key(key, text.map(|t| t.to_string())))
-                }
-                _ => None,
-            }),
+            keyboard::listen().filter_map(keyboard_message),
             window::resize_events().map(|(_, size)| Message::Resized(size)),
             window::close_requests().map(Message::CloseRequested),
         ])
+    }
+}
+
+/// The message for a key event from a keyboard or a barcode scanner (which types the code and
+/// presses Enter).
+pub fn keyboard_message(event: keyboard::Event) -> Option<Message> {
+    match event {
+        keyboard::Event::KeyPressed { key, text, .. } => {
+            Some(Message::Key(key, text.map(|t| t.to_string())))
+        }
+        _ => None,
     }
 }

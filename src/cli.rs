@@ -72,8 +72,14 @@ fn parse_size(text: &str) -> Result<(u32, u32), String> {
     let (w, h) = text
         .split_once(['x', 'X'])
         .ok_or_else(|| format!("\"{text}\" is not WIDTHxHEIGHT, e.g. 1280x800"))?;
-    let w: u32 = w.trim().parse().map_err(|_| format!("bad width in \"{text}\""))?;
-    let h: u32 = h.trim().parse().map_err(|_| format!("bad height in \"{text}\""))?;
+    let w: u32 = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad width in \"{text}\""))?;
+    let h: u32 = h
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad height in \"{text}\""))?;
     if !(320..=8192).contains(&w) || !(240..=8192).contains(&h) {
         return Err(format!("{w}x{h} is not a screen size"));
     }

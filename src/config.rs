@@ -249,11 +249,13 @@ impl TerminalConfig {
             source_name: source_name.to_owned(),
             message: error.to_string().trim_end().to_owned(),
         })?;
-        config.validate().map_err(|(field, message)| ConfigError::Invalid {
-            source_name: source_name.to_owned(),
-            field,
-            message,
-        })?;
+        config
+            .validate()
+            .map_err(|(field, message)| ConfigError::Invalid {
+                source_name: source_name.to_owned(),
+                field,
+                message,
+            })?;
         Ok(config)
     }
 
@@ -384,9 +386,8 @@ impl TerminalConfig {
             "question_sets",
         )?;
         for (i, set) in self.question_sets.iter().enumerate() {
-            validate_question_set(set).map_err(|(field, message)| {
-                (format!("question_sets[{i}].{field}"), message)
-            })?;
+            validate_question_set(set)
+                .map_err(|(field, message)| (format!("question_sets[{i}].{field}"), message))?;
         }
         if let Some(id) = &self.terminal.question_set
             && !self.question_sets.iter().any(|set| &set.id == id)
@@ -404,7 +405,10 @@ fn unique_ids<'a>(ids: impl Iterator<Item = &'a str>, list: &str) -> Result<(), 
     let mut seen = BTreeSet::new();
     for (i, id) in ids.enumerate() {
         if id.trim().is_empty() || id.len() > 64 {
-            return Err((format!("{list}[{i}].id"), "must be 1 to 64 characters".into()));
+            return Err((
+                format!("{list}[{i}].id"),
+                "must be 1 to 64 characters".into(),
+            ));
         }
         if !seen.insert(id) {
             return Err((format!("{list}[{i}].id"), format!("\"{id}\" is used twice")));
@@ -585,8 +589,8 @@ mod tests {
 
     #[test]
     fn a_syntax_error_says_where() {
-        let error = TerminalConfig::parse("[commune]\ncode = \n", "broken.toml")
-            .expect_err("must fail");
+        let error =
+            TerminalConfig::parse("[commune]\ncode = \n", "broken.toml").expect_err("must fail");
         let text = error.to_string();
         assert!(text.starts_with("broken.toml: not valid TOML"), "{text}");
         assert!(text.contains("line 2"), "{text}");

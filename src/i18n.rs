@@ -54,14 +54,20 @@ pub struct I18n {
 
 impl std::fmt::Debug for I18n {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("I18n").field("languages", &self.languages()).finish()
+        f.debug_struct("I18n")
+            .field("languages", &self.languages())
+            .finish()
     }
 }
 
 impl I18n {
     /// Builds bundles from the embedded i18n/ files.
     pub fn embedded() -> Result<Self, I18nError> {
-        Self::from_sources(LANGUAGE_FILES.iter().map(|(tag, src)| (*tag, (*src).to_owned())))
+        Self::from_sources(
+            LANGUAGE_FILES
+                .iter()
+                .map(|(tag, src)| (*tag, (*src).to_owned())),
+        )
     }
 
     /// Builds bundles from (tag, Fluent source) pairs; used by tests to add a language.
@@ -72,19 +78,20 @@ impl I18n {
         for (tag, source) in sources {
             let langid: LanguageIdentifier =
                 tag.parse().map_err(|_| I18nError::Tag(tag.to_owned()))?;
-            let resource = FluentResource::try_new(source).map_err(|(_, errors)| {
-                I18nError::Parse {
+            let resource =
+                FluentResource::try_new(source).map_err(|(_, errors)| I18nError::Parse {
                     file: tag.to_owned(),
                     message: format!("{errors:?}"),
-                }
-            })?;
+                })?;
             let mut bundle = FluentBundle::new_concurrent(vec![langid]);
             // Isolation marks render as boxes in our font.
             bundle.set_use_isolating(false);
-            bundle.add_resource(resource).map_err(|errors| I18nError::Parse {
-                file: tag.to_owned(),
-                message: format!("{errors:?}"),
-            })?;
+            bundle
+                .add_resource(resource)
+                .map_err(|errors| I18nError::Parse {
+                    file: tag.to_owned(),
+                    message: format!("{errors:?}"),
+                })?;
             bundles.insert(Language(tag.to_owned()), bundle);
         }
         Ok(Self {
@@ -135,7 +142,9 @@ impl I18n {
 
     /// Message ids defined in one language (for the completeness test).
     pub fn keys(&self, language: &Language) -> Vec<String> {
-        let Some((_, source)) = LANGUAGE_FILES.iter().find(|(tag, _)| *tag == language.tag())
+        let Some((_, source)) = LANGUAGE_FILES
+            .iter()
+            .find(|(tag, _)| *tag == language.tag())
         else {
             return Vec::new();
         };

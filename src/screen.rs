@@ -91,7 +91,11 @@ fn strip<'a, M: 'a>(
 
 fn header<'a, M: 'a>(ctx: &Context<'_>, extra: Option<Element<'a, M>>) -> Element<'a, M> {
     let commune = &ctx.config.commune;
-    let mut names = column![text(commune.name.clone()).size(text_size::COMMUNE).font(font::BOLD)];
+    let mut names = column![
+        text(commune.name.clone())
+            .size(text_size::COMMUNE)
+            .font(font::BOLD)
+    ];
     let counter = ctx.counter.map(|c| c.name.get(ctx.language).to_owned());
     let desk = match (counter, ctx.staff) {
         (Some(counter), Some(staff)) => Some(ctx.tr_args(
@@ -154,7 +158,10 @@ pub fn title<'a, M: 'a>(title: String, hint: Option<String>) -> Element<'a, M> {
 }
 
 /// The bottom bar: Skip on the left, the main action on the right.
-pub fn bottom_bar<'a, M: Clone + 'a>(left: Element<'a, M>, right: Option<Element<'a, M>>) -> Element<'a, M> {
+pub fn bottom_bar<'a, M: Clone + 'a>(
+    left: Element<'a, M>,
+    right: Option<Element<'a, M>>,
+) -> Element<'a, M> {
     let mut bar = row![left, Space::new().width(Length::Fill)].align_y(Alignment::Center);
     if let Some(right) = right {
         bar = bar.push(right);

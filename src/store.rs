@@ -153,8 +153,7 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(5))
             .map_err(unusable)?;
         // The first read of the header tells a database from garbage.
-        let mode: String = match conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-        {
+        let mode: String = match conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)) {
             Ok(mode) => mode,
             Err(error) if is_corruption(&error) => {
                 return Err(CheckFailure::Corrupt(error.to_string()));
@@ -168,9 +167,8 @@ impl Store {
             .map_err(unusable)?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(unusable)?;
-        let check: Result<Vec<String>, _> = conn
-            .prepare("PRAGMA quick_check")
-            .and_then(|mut stmt| {
+        let check: Result<Vec<String>, _> =
+            conn.prepare("PRAGMA quick_check").and_then(|mut stmt| {
                 stmt.query_map([], |row| row.get::<_, String>(0))?
                     .collect::<Result<Vec<_>, _>>()
             });

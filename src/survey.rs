@@ -198,10 +198,7 @@ mod tests {
 
     #[test]
     fn display_order_is_most_satisfied_first() {
-        let shown: Vec<u8> = Level::all_for_display(4)
-            .iter()
-            .map(|l| l.value)
-            .collect();
+        let shown: Vec<u8> = Level::all_for_display(4).iter().map(|l| l.value).collect();
         assert_eq!(shown, vec![4, 3, 2, 1]);
     }
 

@@ -158,14 +158,6 @@ fn rounded(width: f32, color: Color) -> Border {
     }
 }
 
-fn shadow() -> Shadow {
-    Shadow {
-        color: Color::from_rgba(0.0, 0.0, 0.0, 0.18),
-        offset: iced::Vector::new(0.0, 3.0),
-        blur_radius: 8.0,
-    }
-}
-
 /// A pressed button darkens a little; hovered looks like active, because a touch leaves the
 /// cursor where it tapped and a sticky hover would look like a selection.
 fn pressed(style: button::Style, status: button::Status) -> button::Style {
@@ -200,7 +192,7 @@ pub fn level_button(sentiment: Sentiment) -> impl Fn(&Theme, button::Status) -> 
                 background: Some(colors.tint.into()),
                 text_color: PALETTE.text,
                 border: rounded(size::LEVEL_BORDER, colors.strong),
-                shadow: shadow(),
+                shadow: Shadow::default(),
                 snap: true,
             },
             status,
@@ -215,7 +207,7 @@ pub fn primary_button(_: &Theme, status: button::Status) -> button::Style {
             background: Some(PALETTE.accent.into()),
             text_color: PALETTE.on_accent,
             border: rounded(0.0, PALETTE.accent),
-            shadow: shadow(),
+            shadow: Shadow::default(),
             snap: true,
         },
         status,
@@ -229,7 +221,7 @@ pub fn secondary_button(_: &Theme, status: button::Status) -> button::Style {
             background: Some(PALETTE.surface.into()),
             text_color: PALETTE.text,
             border: rounded(3.0, PALETTE.outline),
-            shadow: shadow(),
+            shadow: Shadow::default(),
             snap: true,
         },
         status,
@@ -243,7 +235,7 @@ pub fn selected_button(_: &Theme, status: button::Status) -> button::Style {
             background: Some(PALETTE.selected.into()),
             text_color: PALETTE.on_selected,
             border: rounded(3.0, PALETTE.selected),
-            shadow: shadow(),
+            shadow: Shadow::default(),
             snap: true,
         },
         status,
@@ -288,7 +280,6 @@ pub fn demo_badge(_: &Theme) -> container::Style {
     container::Style {
         text_color: Some(PALETTE.on_warning),
         background: Some(PALETTE.warning.into()),
-        border: rounded(0.0, PALETTE.warning),
         ..container::Style::default()
     }
 }
@@ -298,7 +289,6 @@ pub fn alert_banner(_: &Theme) -> container::Style {
     container::Style {
         text_color: Some(PALETTE.on_alert),
         background: Some(PALETTE.alert.into()),
-        border: rounded(0.0, PALETTE.alert),
         ..container::Style::default()
     }
 }

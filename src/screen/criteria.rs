@@ -59,8 +59,8 @@ impl State {
             ],
         );
         let answers: Element<'a, Message> = match criterion.kind {
-            CriterionKind::Circular01 => column(criterion.options.iter().enumerate().map(
-                |(i, option)| {
+            CriterionKind::Circular01 => {
+                column(criterion.options.iter().enumerate().map(|(i, option)| {
                     let answer = Answer {
                         criterion_id: criterion.id.clone(),
                         value: u8::try_from(i + 1).unwrap_or(u8::MAX),
@@ -80,11 +80,11 @@ impl State {
                     .height(Length::Fill)
                     .style(theme::secondary_button)
                     .into()
-                },
-            ))
-            .spacing(size::GAP)
-            .height(Length::Fill)
-            .into(),
+                }))
+                .spacing(size::GAP)
+                .height(Length::Fill)
+                .into()
+            }
             CriterionKind::Scale5 => row(Level::all_for_display(5).into_iter().map(|level| {
                 let sentiment = level.sentiment();
                 let answer = Answer {
@@ -93,16 +93,19 @@ impl State {
                     points: level.value,
                 };
                 button(
-                    column![
-                        face(sentiment, size::FACE * 0.7),
-                        text(ctx.tr(sentiment.label_key()))
-                            .size(text_size::ANSWER)
-                            .font(font::BOLD)
-                            .align_x(Alignment::Center),
-                    ]
-                    .spacing(12)
-                    .align_x(Alignment::Center)
-                    .width(Length::Fill),
+                    container(
+                        column![
+                            face(sentiment, size::FACE * 0.8),
+                            text(ctx.tr(sentiment.label_key()))
+                                .size(text_size::ANSWER)
+                                .font(font::BOLD)
+                                .align_x(Alignment::Center),
+                        ]
+                        .spacing(12)
+                        .align_x(Alignment::Center),
+                    )
+                    .center_x(Length::Fill)
+                    .center_y(Length::Fill),
                 )
                 .on_press(Message::Answer(answer))
                 .width(Length::Fill)

@@ -22,10 +22,10 @@ pub enum Message {
 
 /// The screen.
 pub fn view<'a>(ctx: &Context<'_>, set: &QuestionSet) -> Element<'a, Message> {
-    let question = set
-        .question
-        .as_ref()
-        .map_or_else(|| ctx.tr("question-default"), |q| q.get(ctx.language).to_owned());
+    let question = set.question.as_ref().map_or_else(
+        || ctx.tr("question-default"),
+        |q| q.get(ctx.language).to_owned(),
+    );
     let levels = row(Level::all_for_display(set.levels)
         .into_iter()
         .map(|level| level_button(ctx, level)))
@@ -65,13 +65,17 @@ fn level_button<'a>(ctx: &Context<'_>, level: Level) -> Element<'a, Message> {
     ]
     .spacing(18)
     .align_x(Alignment::Center);
-    button(container(content).center_x(Length::Fill).center_y(Length::Fill))
-        .on_press(Message::Rate(level))
-        .width(Length::Fill)
-        .height(Length::Fill)
-        .padding(12)
-        .style(theme::level_button(sentiment))
-        .into()
+    button(
+        container(content)
+            .center_x(Length::Fill)
+            .center_y(Length::Fill),
+    )
+    .on_press(Message::Rate(level))
+    .width(Length::Fill)
+    .height(Length::Fill)
+    .padding(12)
+    .style(theme::level_button(sentiment))
+    .into()
 }
 
 fn language_switch<'a>(ctx: &Context<'_>) -> Element<'a, Message> {

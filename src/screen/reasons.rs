@@ -45,15 +45,18 @@ impl State {
                 }
                 None
             }
-            Message::Done => Some(Event::Chosen(
-                reasons
-                    .iter()
-                    .filter(|r| self.selected.contains(&r.id))
-                    .map(|r| r.id.clone())
-                    .collect(),
-            )),
+            Message::Done => Some(Event::Chosen(self.chosen(reasons))),
             Message::Skip => Some(Event::Chosen(Vec::new())),
         }
+    }
+
+    /// The reasons ticked so far, in the order of the configuration.
+    pub fn chosen(&self, reasons: &[Reason]) -> Vec<String> {
+        reasons
+            .iter()
+            .filter(|r| self.selected.contains(&r.id))
+            .map(|r| r.id.clone())
+            .collect()
     }
 
     /// The screen: reasons in two columns, Skip and Done at the bottom.
@@ -63,13 +66,17 @@ impl State {
             .map(|reason| {
                 let on = self.selected.contains(&reason.id);
                 button(
-                    row![
-                        check(on),
-                        text(reason.text.get(ctx.language).to_owned())
-                            .size(text_size::ANSWER)
-                            .width(Length::Fill),
-                    ]
-                    .align_y(Alignment::Center),
+                    container(
+                        row![
+                            check(on),
+                            text(reason.text.get(ctx.language).to_owned())
+                                .size(text_size::ANSWER)
+                                .width(Length::Fill),
+                        ]
+                        .spacing(16)
+                        .align_y(Alignment::Center),
+                    )
+                    .center_y(Length::Fill),
                 )
                 .on_press(Message::Toggle(reason.id.clone()))
                 .width(Length::Fill)

@@ -28,7 +28,10 @@ impl Writer {
     pub fn spawn(
         path: &Path,
         clock: fn() -> DateTime<FixedOffset>,
-    ) -> (Self, impl Future<Output = Result<OpenReport, StoreError>> + use<>) {
+    ) -> (
+        Self,
+        impl Future<Output = Result<OpenReport, StoreError>> + use<>,
+    ) {
         let (jobs, receiver) = mpsc::channel::<Job>();
         let (opened_tx, opened_rx) = oneshot::channel();
         let thread_path = path.to_path_buf();

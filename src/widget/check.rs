@@ -36,7 +36,9 @@ impl<Message> canvas::Program<Message> for Check {
         frame.fill(&square, PALETTE.surface);
         frame.stroke(
             &square,
-            Stroke::default().with_color(PALETTE.outline).with_width(3.0),
+            Stroke::default()
+                .with_color(PALETTE.outline)
+                .with_width(3.0),
         );
         if self.on {
             let tick = Path::new(|p| {

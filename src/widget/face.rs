@@ -1,15 +1,18 @@
 //! A face drawn on a canvas for each satisfaction level: no emoji font needed, and the mouth
 //! alone tells the levels apart without colour.
 
-use iced::widget::canvas::{self, Frame, Geometry, Path, Stroke};
 use iced::widget::canvas::path::Builder;
+use iced::widget::canvas::{self, Frame, Geometry, Path, Stroke};
 use iced::{Color, Length, Point, Rectangle, Renderer, Theme, mouse};
 
 use crate::survey::Sentiment;
 use crate::theme::level_colors;
 
 /// A face of `size` units for `sentiment`.
-pub fn face<'a, Message: 'a>(sentiment: Sentiment, size: f32) -> crate::widget::Element<'a, Message> {
+pub fn face<'a, Message: 'a>(
+    sentiment: Sentiment,
+    size: f32,
+) -> crate::widget::Element<'a, Message> {
     canvas::Canvas::new(Face { sentiment })
         .width(Length::Fixed(size))
         .height(Length::Fixed(size))
@@ -52,8 +55,14 @@ impl<Message> canvas::Program<Message> for Face {
         if self.sentiment == Sentiment::VeryUnsatisfied {
             let brow = Path::new(|p: &mut Builder| {
                 for dir in [-1.0f32, 1.0] {
-                    p.move_to(Point::new(center.x + dir * eye_dx * 1.45, eye_y - radius * 0.30));
-                    p.line_to(Point::new(center.x + dir * eye_dx * 0.55, eye_y - radius * 0.20));
+                    p.move_to(Point::new(
+                        center.x + dir * eye_dx * 1.45,
+                        eye_y - radius * 0.30,
+                    ));
+                    p.line_to(Point::new(
+                        center.x + dir * eye_dx * 0.55,
+                        eye_y - radius * 0.20,
+                    ));
                 }
             });
             frame.stroke(&brow, stroke(ink, line * 0.8));
@@ -67,7 +76,12 @@ impl<Message> canvas::Program<Message> for Face {
             Sentiment::Satisfied => 0.22,
             Sentiment::VerySatisfied => 0.38,
         };
-        let half = radius * if self.sentiment == Sentiment::VerySatisfied { 0.52 } else { 0.44 };
+        let half = radius
+            * if self.sentiment == Sentiment::VerySatisfied {
+                0.52
+            } else {
+                0.44
+            };
         let mouth_y = center.y + radius * 0.34 - bend * radius * 0.5;
         let left = Point::new(center.x - half, mouth_y);
         let right = Point::new(center.x + half, mouth_y);

@@ -1,0 +1,457 @@
+//! The citizen's flows, driven headless through iced_test's Simulator as a person would (tap by
+//! text), with the real store on a temporary SQLite file, and a snapshot of every screen.
+//!
+//! Snapshots live in tests/snapshots/ and are rendered by tiny-skia (pinned in
+//! .cargo/config.toml). A missing baseline FAILS; to create or refresh baselines on purpose run
+//! `HAILONG_UPDATE_SNAPSHOTS=1 cargo test --test ui` and look at every PNG before committing.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset};
+use futures::StreamExt;
+use hailong::app::{App, Message, Now, Screen, Setup, keyboard_message};
+use hailong::config::{ConfigSource, TerminalConfig};
+use hailong::i18n::I18n;
+use hailong::store::{SealCause, Store, StoredRating, Writer};
+use hailong::{font, theme};
+use iced::keyboard::{self, key};
+use iced::{Point, Size};
+use iced_test::Simulator;
+
+/// 1280x800 at scale 1.
+const KIOSK_SMALL: Size = Size::new(1280.0, 800.0);
+/// 1920x1080 seen through the app's scale of 1080/800.
+const KIOSK_FULL_HD: Size = Size::new(1920.0 / 1.35, 800.0);
+
+fn wall_clock() -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339("2026-11-23T09:00:00+07:00").expect("valid")
+}
+
+struct Kiosk {
+    app: App,
+    now: Now,
+    _dir: tempfile::TempDir,
+    database: PathBuf,
+}
+
+impl Kiosk {
+    fn demo() -> Self {
+        Self::with_config(TerminalConfig::demo())
+    }
+
+    fn with_question_set(id: &str) -> Self {
+        let mut config = TerminalConfig::demo();
+        config.terminal.question_set = Some(id.to_owned());
+        Self::with_config(config)
+    }
+
+    fn with_config(config: TerminalConfig) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("hailong.db");
+        Self::at(config, dir, database)
+    }
+
+    fn at(config: TerminalConfig, dir: tempfile::TempDir, database: PathBuf) -> Self {
+        assert_eq!(
+            std::env::var("ICED_TEST_BACKEND").as_deref(),
+            Ok("tiny-skia"),
+            "run through cargo so that .cargo/config.toml pins the renderer"
+        );
+        let (writer, opened) = Writer::spawn(&database, wall_clock);
+        let now = Now {
+            instant: Instant::now(),
+            wall: wall_clock(),
+        };
+        let setup = Setup {
+            config,
+            source: ConfigSource::Demo,
+            i18n: I18n::embedded().expect("i18n"),
+            writer,
+            kiosk: true,
+            window: Size::new(1280.0, 800.0),
+        };
+        let mut kiosk = Self {
+            app: App::new(setup, now),
+            now,
+            _dir: dir,
+            database,
+        };
+        let opened = futures::executor::block_on(opened);
+        kiosk.send(Message::StorageOpened(opened));
+        kiosk
+    }
+
+    /// Handles a message at the current time and runs the tasks it returns (store writes) to
+    /// completion, feeding their messages back, as the iced runtime would.
+    fn send(&mut self, message: Message) {
+        let task = self.app.update_at(message, self.now);
+        if let Some(stream) = iced_test::runtime::task::into_stream(task) {
+            let actions: Vec<_> = futures::executor::block_on(stream.collect());
+            for action in actions {
+                if let iced_test::runtime::Action::Output(message) = action {
+                    self.send(message);
+                }
+            }
+        }
+    }
+
+    fn wait(&mut self, duration: Duration) {
+        self.now = self.now.after(duration);
+        self.send(Message::Tick);
+    }
+
+    /// Taps the text `label` on the screen, a moment after the previous action.
+    fn tap(&mut self, label: &str) {
+        self.now = self.now.after(Duration::from_secs(1));
+        self.tap_now(label);
+    }
+
+    /// Taps `label` at exactly the current time (for bounces).
+    fn tap_now(&mut self, label: &str) {
+        let messages: Vec<Message> = {
+            let mut ui = Simulator::with_size(font::settings(), KIOSK_SMALL, self.app.view());
+            let _ = ui
+                .click(label)
+                .unwrap_or_else(|error| panic!("cannot tap {label:?}: {error}"));
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            self.send(message);
+        }
+    }
+
+    /// Taps a point of the 1280x800 screen at the current time.
+    fn tap_at_now(&mut self, point: Point) {
+        let messages: Vec<Message> = {
+            let mut ui = Simulator::with_size(font::settings(), KIOSK_SMALL, self.app.view());
+            ui.point_at(point);
+            let _ = ui.simulate(iced_test::simulator::click());
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            self.send(message);
+        }
+    }
+
+    /// Where `label` is drawn.
+    fn position_of(&self, label: &str) -> Point {
+        let mut ui = Simulator::with_size(font::settings(), KIOSK_SMALL, self.app.view());
+        let target = ui
+            .find(label)
+            .unwrap_or_else(|error| panic!("no {label:?}: {error}"));
+        target.visible_bounds().expect("visible").center()
+    }
+
+    fn shows(&self, label: &str) -> bool {
+        let mut ui = Simulator::with_size(font::settings(), KIOSK_SMALL, self.app.view());
+        ui.find(label).is_ok()
+    }
+
+    /// A barcode scanner: types `code` and presses Enter, as keyboard events.
+    fn scan(&mut self, code: &str) {
+        self.now = self.now.after(Duration::from_millis(50));
+        for c in code.chars() {
+            let text = c.to_string();
+            let event = keyboard::Event::KeyPressed {
+                key: keyboard::Key::Character(text.as_str().into()),
+                modified_key: keyboard::Key::Character(text.as_str().into()),
+                physical_key: key::Physical::Unidentified(key::NativeCode::Unidentified),
+                location: keyboard::Location::Standard,
+                modifiers: keyboard::Modifiers::default(),
+                text: Some(text.as_str().into()),
+                repeat: false,
+            };
+            let message = keyboard_message(event).expect("key press maps");
+            self.send(message);
+        }
+        let enter = keyboard::Event::KeyPressed {
+            key: keyboard::Key::Named(key::Named::Enter),
+            modified_key: keyboard::Key::Named(key::Named::Enter),
+            physical_key: key::Physical::Unidentified(key::NativeCode::Unidentified),
+            location: keyboard::Location::Standard,
+            modifiers: keyboard::Modifiers::default(),
+            text: Some("\r".into()),
+            repeat: false,
+        };
+        self.send(keyboard_message(enter).expect("enter maps"));
+    }
+
+    fn snapshot(&self, name: &str) {
+        self.snapshot_at(name, KIOSK_SMALL);
+    }
+
+    fn snapshot_at(&self, name: &str, size: Size) {
+        let mut ui = Simulator::with_size(font::settings(), size, self.app.view());
+        let snapshot = ui.snapshot(&theme::theme()).expect("snapshot");
+        let base = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/snapshots")
+            .join(name);
+        let file = base.with_file_name(format!("{name}-tiny-skia.png"));
+        let update = std::env::var_os("HAILONG_UPDATE_SNAPSHOTS").is_some();
+        if update {
+            let _ = std::fs::remove_file(&file);
+        } else {
+            assert!(
+                file.exists(),
+                "missing snapshot baseline {}: run with HAILONG_UPDATE_SNAPSHOTS=1, look at it, commit it",
+                file.display()
+            );
+        }
+        assert!(
+            snapshot.matches_image(&base).expect("compare"),
+            "screen differs from {}",
+            file.display()
+        );
+    }
+
+    fn store(&self) -> Store {
+        Store::open(&self.database, wall_clock())
+            .expect("open for reading")
+            .0
+    }
+
+    fn sealed(&self) -> Vec<StoredRating> {
+        self.store()
+            .sealed_after(&TerminalConfig::demo().terminal.id, 0, 1000)
+            .expect("read")
+    }
+
+    fn only_rating(&self) -> StoredRating {
+        let sealed = self.sealed();
+        assert_eq!(sealed.len(), 1, "exactly one rating: {sealed:#?}");
+        sealed.into_iter().next().expect("one")
+    }
+}
+
+#[test]
+fn positive_rating_is_recorded_at_once_and_thanks_returns_home() {
+    let mut kiosk = Kiosk::demo();
+    kiosk.snapshot("home-3-levels");
+    kiosk.snapshot_at("home-3-levels-full-hd", KIOSK_FULL_HD);
+    kiosk.tap("Rất hài lòng");
+    // Recorded at the tap, before any follow-up: a draft is on disk.
+    let id = kiosk.app.last_rating().expect("a rating started");
+    let draft = kiosk.store().rating(id).expect("read").expect("on disk");
+    assert_eq!(draft.draft.level.value, 3);
+    assert_eq!(draft.seq, None, "not sealed until the flow ends");
+    assert!(matches!(kiosk.app.screen(), Screen::Dossier(_)));
+    kiosk.snapshot("dossier-empty");
+    kiosk.tap("Bỏ qua");
+    assert_eq!(kiosk.app.screen(), &Screen::Thanks);
+    kiosk.snapshot("thanks");
+    let rating = kiosk.only_rating();
+    assert_eq!(rating.draft.id, id);
+    assert_eq!(rating.seq, Some(1));
+    assert_eq!(rating.seal_cause, Some(SealCause::Completed));
+    assert_eq!(rating.draft.dossier_code, None);
+    kiosk.wait(Duration::from_secs(2));
+    assert_eq!(kiosk.app.screen(), &Screen::Thanks);
+    kiosk.wait(Duration::from_secs(4));
+    assert_eq!(kiosk.app.screen(), &Screen::Home);
+}
+
+#[test]
+fn negative_rating_asks_reasons_and_the_dossier_code_on_the_keypad() {
+    let mut kiosk = Kiosk::demo();
+    kiosk.tap("Không hài lòng");
+    assert!(matches!(kiosk.app.screen(), Screen::Reasons(_)));
+    kiosk.tap("Thời gian chờ đợi lâu");
+    kiosk.tap("Trả kết quả trễ hẹn");
+    kiosk.tap("Khác");
+    kiosk.tap("Khác"); // changed their mind
+    kiosk.snapshot("reasons-two-selected");
+    kiosk.tap("Xong");
+    assert!(matches!(kiosk.app.screen(), Screen::Dossier(_)));
+    for key in ["1", "2", "3", "4", "Xóa", "4", "5"] {
+        kiosk.tap(key);
+    }
+    kiosk.snapshot("dossier-typed");
+    kiosk.tap("Xong");
+    assert_eq!(kiosk.app.screen(), &Screen::Thanks);
+    let rating = kiosk.only_rating();
+    assert_eq!(rating.draft.level.value, 1);
+    assert_eq!(rating.draft.reasons, vec!["cho-lau", "tre-hen"]);
+    assert_eq!(rating.draft.dossier_code.as_deref(), Some("12345"));
+}
+
+#[test]
+fn dossier_code_from_a_barcode_scanner() {
+    let mut kiosk = Kiosk::demo();
+    kiosk.tap("Hài lòng");
+    assert!(matches!(kiosk.app.screen(), Screen::Dossier(_)));
+    kiosk.scan("000.00.12.H12-251123-0042");
+    assert_eq!(kiosk.app.screen(), &Screen::Thanks);
+    let rating = kiosk.only_rating();
+    assert_eq!(
+        rating.draft.dossier_code.as_deref(),
+        Some("000.00.12.H12-251123-0042")
+    );
+}
+
+#[test]
+fn circular_01_criteria_pages_score_points_and_can_be_skipped() {
+    let mut kiosk = Kiosk::with_question_set("tt01-2018");
+    kiosk.tap("Hài lòng");
+    assert!(matches!(
+        kiosk.app.screen(),
+        Screen::Criterion(state) if state.index == 0
+    ));
+    kiosk.snapshot("criteria-circular-01");
+    kiosk.tap("Chỉ phải một lần");
+    kiosk.tap("Bỏ qua");
+    kiosk.tap("Nhiệt tình, lịch sự, chu đáo");
+    assert!(matches!(kiosk.app.screen(), Screen::Dossier(_)));
+    kiosk.tap("Bỏ qua");
+    let rating = kiosk.only_rating();
+    let answers: Vec<(&str, u8, u8)> = rating
+        .draft
+        .answers
+        .iter()
+        .map(|a| (a.criterion_id.as_str(), a.value, a.points))
+        .collect();
+    assert_eq!(answers, vec![("tt01-3", 2, 1), ("tt01-7", 1, 2)]);
+    assert_eq!(rating.draft.question_set_id, "tt01-2018");
+}
+
+#[test]
+fn sipas_statements_use_the_five_level_scale() {
+    let mut kiosk = Kiosk::with_question_set("sipas-5");
+    kiosk.snapshot("home-5-levels");
+    kiosk.tap("Bình thường");
+    assert!(matches!(kiosk.app.screen(), Screen::Criterion(_)));
+    kiosk.snapshot("criteria-sipas-scale");
+    kiosk.tap("Rất hài lòng");
+    kiosk.tap("Bỏ qua");
+    assert_eq!(kiosk.app.screen(), &Screen::Thanks);
+    let rating = kiosk.only_rating();
+    assert_eq!(rating.draft.level.value, 3);
+    assert_eq!(rating.draft.level.count, 5);
+    assert_eq!(rating.draft.answers.len(), 1);
+    assert_eq!(rating.draft.answers[0].points, 5);
+}
+
+#[test]
+fn four_level_set_shows_four_faces() {
+    let mut kiosk = Kiosk::with_question_set("bon-muc");
+    kiosk.snapshot("home-4-levels");
+    kiosk.tap("Bình thường");
+    // Neutral is not negative: no reasons, no dossier in this set.
+    assert_eq!(kiosk.app.screen(), &Screen::Thanks);
+    assert_eq!(kiosk.only_rating().draft.level.value, 2);
+}
+
+#[test]
+fn idle_in_the_middle_seals_what_was_answered_and_resets() {
+    let mut kiosk = Kiosk::demo();
+    kiosk.tap("English");
+    kiosk.tap("Dissatisfied");
+    kiosk.tap("Long waiting time");
+    kiosk.wait(Duration::from_secs(10));
+    assert!(matches!(kiosk.app.screen(), Screen::Reasons(_)));
+    kiosk.wait(Duration::from_secs(25));
+    assert_eq!(kiosk.app.screen(), &Screen::Home);
+    assert_eq!(kiosk.app.language().tag(), "vi");
+    let rating = kiosk.only_rating();
+    assert_eq!(rating.seal_cause, Some(SealCause::Idle));
+    assert_eq!(rating.draft.reasons, vec!["cho-lau"]);
+    assert_eq!(rating.draft.language, "en");
+}
+
+#[test]
+fn a_bouncing_tap_records_once() {
+    let mut kiosk = Kiosk::demo();
+    let level = kiosk.position_of("Không hài lòng");
+    kiosk.tap_now("Không hài lòng");
+    // The same touch arrives again 80 ms later, now over the reasons page.
+    kiosk.now = kiosk.now.after(Duration::from_millis(80));
+    kiosk.tap_at_now(level);
+    kiosk.tap_now("Thời gian chờ đợi lâu");
+    // Nothing was toggled by the bounce.
+    kiosk.now = kiosk.now.after(Duration::from_secs(1));
+    kiosk.tap("Bỏ qua");
+    kiosk.tap("Bỏ qua");
+    let rating = kiosk.only_rating();
+    assert!(
+        rating.draft.reasons.is_empty(),
+        "{:?}",
+        rating.draft.reasons
+    );
+}
+
+#[test]
+fn a_double_message_on_the_home_screen_records_once() {
+    let mut kiosk = Kiosk::with_question_set("bon-muc");
+    let level = hailong::survey::Level::new(4, 4).expect("level");
+    kiosk.send(Message::Home(hailong::screen::home::Message::Rate(level)));
+    kiosk.send(Message::Home(hailong::screen::home::Message::Rate(level)));
+    kiosk.wait(Duration::from_secs(10));
+    assert_eq!(kiosk.sealed().len(), 1);
+}
+
+#[test]
+fn language_switch_resets_to_vietnamese_for_the_next_citizen() {
+    let mut kiosk = Kiosk::demo();
+    kiosk.tap("English");
+    assert!(kiosk.shows("Very satisfied"));
+    kiosk.snapshot("home-english");
+    kiosk.tap("Very satisfied");
+    kiosk.tap("Skip");
+    assert!(kiosk.shows("Thank you!"));
+    kiosk.wait(Duration::from_secs(6));
+    assert_eq!(kiosk.app.screen(), &Screen::Home);
+    assert!(kiosk.shows("Rất hài lòng"));
+    assert_eq!(kiosk.only_rating().draft.language, "en");
+
+    // A citizen who switches and walks away without rating does not leave English behind.
+    kiosk.tap("English");
+    kiosk.wait(Duration::from_secs(31));
+    assert_eq!(kiosk.app.language().tag(), "vi");
+}
+
+#[test]
+fn a_second_rating_soon_after_is_recorded_but_flagged() {
+    let mut kiosk = Kiosk::with_question_set("bon-muc");
+    kiosk.tap("Rất hài lòng");
+    kiosk.wait(Duration::from_secs(6));
+    kiosk.tap("Rất hài lòng");
+    kiosk.wait(Duration::from_secs(6));
+    kiosk.wait(Duration::from_secs(60));
+    kiosk.tap("Hài lòng");
+    let sealed = kiosk.sealed();
+    let flags: Vec<bool> = sealed.iter().map(|r| r.flags.suspected_repeat).collect();
+    assert_eq!(flags, vec![false, true, false]);
+}
+
+#[test]
+fn a_failed_write_is_apologised_for_kept_and_retried() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The data directory's place is taken by a file: nothing can be written.
+    let blocked = dir.path().join("data");
+    std::fs::write(&blocked, b"not a directory").expect("blocker");
+    let database = blocked.join("hailong.db");
+    let mut kiosk = Kiosk::at(TerminalConfig::demo(), dir, database.clone());
+    assert!(matches!(
+        kiosk.app.storage(),
+        hailong::app::Storage::Unavailable(_)
+    ));
+    kiosk.snapshot("home-storage-unavailable");
+    kiosk.tap("Rất hài lòng");
+    kiosk.tap("Bỏ qua");
+    assert_eq!(kiosk.app.screen(), &Screen::Thanks);
+    assert_eq!(kiosk.app.unconfirmed_writes(), 1);
+    assert!(kiosk.shows(
+        "Xin lỗi, máy đang gặp sự cố khi lưu. Ý kiến của Ông/Bà vẫn được giữ lại và máy sẽ tự lưu lại."
+    ));
+    kiosk.snapshot("thanks-write-trouble");
+
+    // The disk comes back; the next retry stores the rating, sealed, once.
+    std::fs::remove_file(&blocked).expect("remove blocker");
+    std::fs::create_dir(&blocked).expect("data dir");
+    kiosk.wait(Duration::from_secs(2));
+    kiosk.wait(Duration::from_secs(5));
+    assert_eq!(kiosk.app.unconfirmed_writes(), 0);
+    let rating = kiosk.only_rating();
+    assert_eq!(rating.seal_cause, Some(SealCause::Completed));
+    assert_eq!(rating.draft.level.value, 3);
+}
