@@ -25,4 +25,7 @@ pub use decode::{
     DecodeError, DecodeLimits, DecodedBatch, DecodedRating, MAX_BATCH_BYTES, MAX_BATCH_RATINGS,
     decode_batch, encode_batch,
 };
-pub use rating::{Answer, Flag, InvalidField, Rating, SealCause, Stage};
+pub use rating::{
+    Answer, Flag, InvalidField, MAX_ANSWER_POINTS, MAX_DOSSIER_CODE_CHARS, MAX_ID_CHARS,
+    MAX_LIST_LEN, MAX_SEQ, Rating, SealCause, Stage,
+};
