@@ -19,9 +19,16 @@ fn main() {
     out.push_str("pub const LANGUAGE_FILES: &[(&str, &str)] = &[\n");
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
-        let tag = path.file_stem().and_then(|s| s.to_str()).expect("utf-8 file name");
-        writeln!(out, "    ({tag:?}, include_str!({:?})),", path.display().to_string())
-            .expect("write to string");
+        let tag = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("utf-8 file name");
+        writeln!(
+            out,
+            "    ({tag:?}, include_str!({:?})),",
+            path.display().to_string()
+        )
+        .expect("write to string");
     }
     out.push_str("];\n");
     let dest = Path::new(&env::var("OUT_DIR").expect("cargo sets it")).join("languages.rs");

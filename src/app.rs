@@ -152,7 +152,7 @@ impl App {
     /// A new app on the home screen.
     pub fn new(setup: Setup, now: Now) -> Self {
         Self {
-            scale: (setup.window.height / DESIGN_HEIGHT).clamp(0.5, 4.0),
+            scale: Self::new_scale(setup.window),
             config: setup.config,
             source: setup.source,
             i18n: setup.i18n,
@@ -169,6 +169,11 @@ impl App {
             writes: BTreeMap::new(),
             next_revision: 0,
         }
+    }
+
+    /// The UI scale for a window of `size` physical pixels.
+    pub fn new_scale(size: Size) -> f32 {
+        (size.height / DESIGN_HEIGHT).clamp(0.5, 4.0)
     }
 
     /// The screen shown.
@@ -242,8 +247,7 @@ impl App {
             }
             Message::Resized(size) => {
                 // `size` is in logical units of the current scale.
-                let height = size.height * self.scale;
-                self.scale = (height / DESIGN_HEIGHT).clamp(0.5, 4.0);
+                self.scale = Self::new_scale(size * self.scale);
                 Task::none()
             }
             Message::CloseRequested(id) => {

@@ -34,11 +34,8 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &RunArgs) -> Result<ExitCode, cli::CliError> {
-    // tiny-skia draws on the CPU: no GPU needed and far less memory than wgpu on llvmpipe.
-    if std::env::var_os("ICED_BACKEND").is_none() {
-        // SAFETY-free: set before any thread is started.
-        set_default_backend();
-    }
+    // The default build has only the tiny-skia renderer (CPU, no GPU needed, far less memory
+    // than wgpu on llvmpipe); a build with the `wgpu` feature honours ICED_BACKEND.
     let (paths, config, source) = cli::load()?;
     let i18n = I18n::embedded().map_err(|e| cli::CliError::Usage(e.to_string()))?;
     let (writer, opened) = Writer::spawn(&paths.database(), || chrono::Local::now().fixed_offset());
@@ -69,7 +66,8 @@ fn run(args: &RunArgs) -> Result<ExitCode, cli::CliError> {
         .scale_factor(App::scale_factor)
         .settings(font::settings())
         .window(iced::window::Settings {
-            size: window_size,
+            // iced sizes windows in logical units, which the app's scale multiplies.
+            size: window_size * (1.0 / App::new_scale(window_size)),
             fullscreen: kiosk && args.size.is_none(),
             decorations: !kiosk,
             resizable: !kiosk,
@@ -80,21 +78,5 @@ fn run(args: &RunArgs) -> Result<ExitCode, cli::CliError> {
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(error) => Err(cli::CliError::Usage(format!("the window failed: {error}"))),
-    }
-}
-
-fn set_default_backend() {
-    // Edition 2024 makes set_var unsafe, and unsafe is forbidden here; the renderer reads
-    // ICED_BACKEND, so re-run ourselves with it set instead.
-    let exe = std::env::current_exe();
-    if let Ok(exe) = exe {
-        let status = std::process::Command::new(exe)
-            .args(std::env::args_os().skip(1))
-            .env("ICED_BACKEND", "tiny-skia")
-            .status();
-        match status {
-            Ok(status) => std::process::exit(status.code().unwrap_or(1)),
-            Err(error) => eprintln!("hailong: cannot restart with the tiny-skia renderer: {error}"),
-        }
     }
 }

@@ -1,7 +1,7 @@
 //! A large check box drawn on a canvas (the font has no check mark glyph).
 
 use iced::widget::canvas::{self, Frame, Geometry, Path, Stroke};
-use iced::{Color, Length, Point, Rectangle, Renderer, Size, Theme, mouse};
+use iced::{Length, Point, Rectangle, Renderer, Size, Theme, mouse};
 
 use crate::theme::PALETTE;
 
@@ -49,7 +49,7 @@ impl<Message> canvas::Program<Message> for Check {
             frame.stroke(
                 &tick,
                 Stroke::default()
-                    .with_color(Color::from(PALETTE.accent))
+                    .with_color(PALETTE.accent)
                     .with_width(side * 0.14)
                     .with_line_cap(canvas::LineCap::Round)
                     .with_line_join(canvas::LineJoin::Round),
