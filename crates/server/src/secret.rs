@@ -54,7 +54,7 @@ pub fn display_code(code: &str) -> String {
 /// The digits of a typed code (spaces, dashes and other separators dropped), if it has
 /// exactly [`CODE_DIGITS`] of them.
 pub fn normalise_code(typed: &str) -> Option<String> {
-    if typed.chars().any(|c| c.is_alphabetic()) {
+    if typed.chars().any(char::is_alphabetic) {
         return None;
     }
     let digits: String = typed.chars().filter(char::is_ascii_digit).collect();

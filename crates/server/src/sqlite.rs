@@ -93,25 +93,32 @@ impl SqliteStore {
     }
 
     /// Every row of every table as text, sorted: lets tests prove that a refused request
-    /// changed nothing. Blocking.
+    /// changed nothing. `terminals.last_seen_at` is left out: it records contact, not data.
+    /// Blocking.
     pub fn dump_tables(&self) -> Result<BTreeMap<&'static str, Vec<String>>, StoreError> {
-        const TABLES: [&str; 6] = [
-            "terminals",
-            "enrollment_codes",
-            "ratings",
-            "quarantine",
-            "seq_seen",
-            "configs",
+        const TABLES: [(&str, &str); 6] = [
+            (
+                "terminals",
+                "SELECT id, commune_code, name, counter_id, token_hash, created_at, enrolled_at,
+                        revoked_at, heartbeat_at, queue_length, app_version, config_version,
+                        clock_offset_s, contiguous_seq, stored_count, quarantined_count
+                 FROM terminals",
+            ),
+            ("enrollment_codes", "SELECT * FROM enrollment_codes"),
+            ("ratings", "SELECT * FROM ratings"),
+            ("quarantine", "SELECT * FROM quarantine"),
+            ("seq_seen", "SELECT * FROM seq_seen"),
+            ("configs", "SELECT * FROM configs"),
         ];
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let mut out = BTreeMap::new();
-        for table in TABLES {
-            let mut stmt = conn.prepare(&format!("SELECT * FROM {table}"))?;
+        for (table, sql) in TABLES {
+            let mut stmt = conn.prepare(sql)?;
             let columns = stmt.column_count();
             let mut rows: Vec<String> = stmt
                 .query_map([], |row| {
                     let cells: Vec<String> = (0..columns)
-                        .map(|i| row.get_ref(i).map(|v| format!("{v:?}")))
+                        .map(|i| row.get_ref(i).map(cell_text))
                         .collect::<Result<_, _>>()?;
                     Ok(cells.join("|"))
                 })?
@@ -120,6 +127,21 @@ impl SqliteStore {
             out.insert(table, rows);
         }
         Ok(out)
+    }
+}
+
+/// A cell as text: NULL, the number, the string, or x'hex' for a blob.
+fn cell_text(value: rusqlite::types::ValueRef<'_>) -> String {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Null => "NULL".into(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+        ValueRef::Blob(b) => format!(
+            "x'{}'",
+            b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+        ),
     }
 }
 

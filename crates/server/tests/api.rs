@@ -1,0 +1,12 @@
+//! Integration tests: the real server on port 0 over a temporary SQLite file, driven over
+//! HTTP with reqwest. One test binary (faster to build); one module per area.
+
+mod api {
+    pub mod cli;
+    pub mod config;
+    pub mod enroll;
+    pub mod ingest;
+    pub mod limits;
+    pub mod openapi;
+    pub mod support;
+}

@@ -1,0 +1,218 @@
+//! Shared test harness: a running server, enrolled terminals, sample ratings, and
+//! assertions on error bodies and on "nothing changed".
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use chrono::{Duration, Utc};
+use hailong_protocol::{
+    EnrollResponse, ErrorBody, Rating, SealCause, Stage, UploadBatch, encode_batch, paths,
+};
+use hailong_server::ratelimit::RateLimit;
+use hailong_server::store::{NewTerminal, Store};
+use hailong_server::{ServerOptions, SqliteStore, secret};
+use reqwest::StatusCode;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+/// Table dump as returned by `SqliteStore::dump_tables`.
+pub type Dump = BTreeMap<&'static str, Vec<String>>;
+
+/// A server running in this process on a loopback port, over a fresh database.
+pub struct TestServer {
+    pub base: String,
+    pub store: SqliteStore,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+/// An enrolled terminal.
+#[derive(Debug, Clone)]
+pub struct Kiosk {
+    pub id: String,
+    pub commune: String,
+    pub token: String,
+}
+
+impl TestServer {
+    /// A server with a rate limit high enough not to interfere.
+    pub async fn start() -> Self {
+        Self::start_with(ServerOptions {
+            terminal_rate: RateLimit {
+                burst: 10_000,
+                per_second: 10_000.0,
+            },
+            enroll_rate: RateLimit {
+                burst: 10_000,
+                per_second: 10_000.0,
+            },
+            ..ServerOptions::default()
+        })
+        .await
+    }
+
+    pub async fn start_with(options: ServerOptions) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("server.db")).unwrap();
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel();
+        let served = store.clone();
+        tokio::spawn(async move {
+            hailong_server::serve(listener, served, options, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self {
+            base,
+            store,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn dump(&self) -> Dump {
+        self.store.dump_tables().unwrap()
+    }
+
+    /// Registers a terminal whose code expires after `valid_for`; returns (id, code).
+    pub async fn add_terminal(&self, commune: &str, valid_for: Duration) -> (String, String) {
+        let code = secret::new_code().unwrap();
+        let now = Utc::now();
+        let terminal = self
+            .store
+            .add_terminal(
+                NewTerminal {
+                    commune_code: commune.into(),
+                    name: "Quầy 1".into(),
+                    counter_id: Some("1".into()),
+                    code_hash: secret::code_hash(&code),
+                    expires_at: now + valid_for,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        (terminal.id, secret::display_code(&code))
+    }
+
+    pub async fn enroll_raw(&self, code: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(paths::ENROLL))
+            .json(&serde_json::json!({ "code": code, "app_version": "test" }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A freshly enrolled terminal of `commune`.
+    pub async fn kiosk(&self, commune: &str) -> Kiosk {
+        let (_, code) = self.add_terminal(commune, Duration::hours(24)).await;
+        let resp = self.enroll_raw(&code).await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let body: EnrollResponse = resp.json().await.unwrap();
+        Kiosk {
+            id: body.terminal_id,
+            commune: body.commune_code,
+            token: body.token,
+        }
+    }
+
+    /// POSTs raw bytes to the ratings endpoint.
+    pub async fn post_ratings(&self, token: &str, body: Vec<u8>, gzip: bool) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url(paths::RATINGS))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body);
+        if gzip {
+            req = req.header("content-encoding", "gzip");
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Uploads ratings as a gzip'd batch with the current device time.
+    pub async fn upload(&self, kiosk: &Kiosk, ratings: Vec<Rating>) -> reqwest::Response {
+        let batch = UploadBatch {
+            device_time: Utc::now().to_rfc3339(),
+            ratings,
+        };
+        self.post_ratings(&kiosk.token, encode_batch(&batch, true), true)
+            .await
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A valid rating of `kiosk` with sequence `seq`.
+pub fn rating(kiosk: &Kiosk, seq: u64) -> Rating {
+    Rating {
+        id: Uuid::now_v7(),
+        seq,
+        terminal_id: kiosk.id.clone(),
+        commune_code: kiosk.commune.clone(),
+        counter_id: Some("1".into()),
+        staff_id: Some("cb-07".into()),
+        field_id: Some("ho-tich".into()),
+        dossier_code: Some(format!("H55-{seq:06}")),
+        stage: Stage::Return,
+        question_set_id: "quick".into(),
+        question_set_version: 1,
+        level: (seq % 3 + 1) as u8,
+        level_count: 3,
+        answers: vec![],
+        reasons: vec![],
+        language: "vi".into(),
+        device_time: "2026-01-05T09:12:00+07:00".into(),
+        sealed_at: "2026-01-05T09:12:20+07:00".into(),
+        seal_cause: SealCause::Completed,
+        flags: vec![],
+    }
+}
+
+/// Ratings `seqs` of `kiosk`.
+pub fn ratings(kiosk: &Kiosk, seqs: impl IntoIterator<Item = u64>) -> Vec<Rating> {
+    seqs.into_iter().map(|s| rating(kiosk, s)).collect()
+}
+
+/// Asserts the status and the JSON error code; returns the body.
+pub async fn expect_error(resp: reqwest::Response, status: StatusCode, code: &str) -> ErrorBody {
+    assert_eq!(resp.status(), status, "status");
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"),
+        "error bodies are JSON"
+    );
+    let body: ErrorBody = resp.json().await.expect("error body is {error, message}");
+    assert_eq!(body.error, code, "error code ({})", body.message);
+    assert!(!body.message.is_empty());
+    body
+}
