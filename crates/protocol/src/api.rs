@@ -271,3 +271,44 @@ pub struct HeartbeatResponse {
     /// when it differs from the one running.
     pub config_version: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rating_results_are_flat_json_tagged_by_status() {
+        let r = RatingResult {
+            index: 2,
+            id: None,
+            seq: Some(7),
+            outcome: RatingOutcome::Invalid {
+                field: "level".into(),
+                message: "too high".into(),
+            },
+        };
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "index": 2, "id": null, "seq": 7,
+                "status": "invalid", "field": "level", "message": "too high"
+            })
+        );
+        assert_eq!(serde_json::from_value::<RatingResult>(json).unwrap(), r);
+    }
+
+    #[test]
+    fn an_unknown_future_status_does_not_break_an_old_kiosk() {
+        let json = r#"{"index":0,"id":null,"seq":1,"status":"deferred","until":"later"}"#;
+        let r: RatingResult = serde_json::from_str(json).unwrap();
+        assert_eq!(r.outcome, RatingOutcome::Unknown);
+        assert!(!r.outcome.is_stored());
+    }
+
+    #[test]
+    fn optional_fields_may_be_missing() {
+        let req: EnrollRequest = serde_json::from_str(r#"{"code":"12345-67890"}"#).unwrap();
+        assert_eq!(req.app_version, None);
+    }
+}
