@@ -36,6 +36,7 @@ fn in_process(runs: usize) -> (Duration, Duration) {
                 source: ConfigSource::Demo,
                 i18n,
                 writer,
+                sync: None,
                 kiosk: true,
                 window: Size::new(1280.0, 800.0),
             },

@@ -17,6 +17,7 @@ use crate::i18n::{I18n, Language};
 use crate::screen::{Banner, Context, criteria, dossier, home, reasons, thanks};
 use crate::store::{OpenReport, RatingDraft, Saved, Seal, SealCause, StoreError, Writer};
 use crate::survey::{Level, QuestionSet, Step};
+use crate::sync;
 use crate::theme::DESIGN_HEIGHT;
 use crate::widget::Element;
 use crate::widget::hidden_cursor::hidden_cursor;
@@ -60,6 +61,8 @@ pub struct Setup {
     pub source: ConfigSource,
     pub i18n: I18n,
     pub writer: Writer,
+    /// The background sync, when the terminal is linked to a server.
+    pub sync: Option<sync::worker::Settings>,
     /// Kiosk mode hides the cursor and ignores window close requests.
     pub kiosk: bool,
     /// The window's size in physical pixels at start (the scale follows resizes).
@@ -99,6 +102,21 @@ pub enum Message {
     Resized(Size),
     /// Alt+F4 or the window manager's close: ignored in kiosk mode.
     CloseRequested(window::Id),
+    /// The background sync finished a round.
+    Sync(sync::worker::Event),
+}
+
+/// What staff and technicians see of the sync (citizens never do).
+#[derive(Debug, Clone, Default)]
+pub struct SyncView {
+    /// Ratings not yet accepted by the server, after the last round.
+    pub queued: Option<u64>,
+    /// Device time of the last successful round.
+    pub last_success: Option<DateTime<FixedOffset>>,
+    /// The last error, cleared by a success.
+    pub last_error: Option<String>,
+    /// When the next round starts.
+    pub next_in: Option<Duration>,
 }
 
 /// Whether the store can be written.
@@ -134,6 +152,10 @@ pub struct App {
     source: ConfigSource,
     i18n: I18n,
     writer: Writer,
+    sync: Option<sync::worker::Settings>,
+    sync_view: SyncView,
+    /// A configuration from the server, applied between citizens.
+    pending_config: Option<Box<TerminalConfig>>,
     kiosk: bool,
     scale: f32,
     language: Language,
@@ -157,6 +179,9 @@ impl App {
             source: setup.source,
             i18n: setup.i18n,
             writer: setup.writer,
+            sync: setup.sync,
+            sync_view: SyncView::default(),
+            pending_config: None,
             kiosk: setup.kiosk,
             language: Language::default_language(),
             screen: Screen::Home,
@@ -250,6 +275,10 @@ impl App {
                 self.scale = Self::new_scale(size * self.scale);
                 Task::none()
             }
+            Message::Sync(event) => {
+                self.on_sync(event, now);
+                Task::none()
+            }
             Message::CloseRequested(id) => {
                 if self.kiosk {
                     tracing::info!("close request ignored in kiosk mode");
@@ -259,6 +288,44 @@ impl App {
                 }
             }
         }
+    }
+
+    fn on_sync(&mut self, event: sync::worker::Event, now: Now) {
+        let sync::worker::Event::Round { result, next_in } = event;
+        self.sync_view.next_in = Some(next_in);
+        match result {
+            Ok(report) => {
+                self.sync_view.queued = Some(report.queued);
+                self.sync_view.last_success = Some(now.wall);
+                self.sync_view.last_error = None;
+                if let Some(config) = report.new_config {
+                    self.pending_config = Some(config);
+                    self.apply_pending_config();
+                }
+            }
+            Err(error) => self.sync_view.last_error = Some(error.to_string()),
+        }
+    }
+
+    /// A new configuration takes effect only between citizens.
+    fn apply_pending_config(&mut self) {
+        if self.screen != Screen::Home || self.flow.is_some() {
+            return;
+        }
+        if let Some(config) = self.pending_config.take() {
+            tracing::info!(version = %config.config_version, "applying the new configuration");
+            self.config = *config;
+        }
+    }
+
+    /// The sync as staff and technicians see it.
+    pub fn sync_view(&self) -> &SyncView {
+        &self.sync_view
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &TerminalConfig {
+        &self.config
     }
 
     /// Whether a tap at `now` is the bounce of the previous one.
@@ -486,6 +553,7 @@ impl App {
                 if idle && self.language != Language::default_language() {
                     self.reset(now);
                 }
+                self.apply_pending_config();
                 Task::none()
             }
             Screen::Reasons(_) | Screen::Criterion(_) | Screen::Dossier(_) => {
@@ -654,7 +722,12 @@ impl App {
 
     /// Ticks, keys (for the scanner), resizes and close requests.
     pub fn subscription(&self) -> Subscription<Message> {
+        let sync = match &self.sync {
+            Some(settings) => sync::worker::subscription(settings.clone()).map(Message::Sync),
+            None => Subscription::none(),
+        };
         Subscription::batch([
+            sync,
             iced::time::every(TICK).map(|_| Message::Tick),
             keyboard::listen().filter_map(keyboard_message),
             window::resize_events().map(|(_, size)| Message::Resized(size)),

@@ -10,8 +10,9 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::config::{ConfigSource, Paths, TerminalConfig};
-use crate::store::{RatingDraft, Seal, SealCause, Store};
+use crate::config::{ConfigSource, Paths, ServerLink, TerminalConfig};
+use crate::store::sync_state::meta;
+use crate::store::{RatingDraft, Seal, SealCause, Store, Writer};
 use crate::survey::Level;
 
 /// Hài Lòng: the citizen-satisfaction terminal of a commune one-stop desk.
@@ -43,12 +44,41 @@ pub enum Command {
     /// Record one rating through the same store path as the screen; prints its id once it is
     /// on disk.
     Rate(RateArgs),
-    /// Show the terminal, its configuration and its rating counts.
+    /// Show the terminal, its configuration, its rating counts and the sync queue.
     Status {
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
+    /// Enroll this terminal with a provincial server using a one-time code.
+    Provision(ProvisionArgs),
+    /// Run one sync round with the server now and report it.
+    Sync {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Options of `hailong provision`.
+#[derive(Debug, Clone, Args)]
+pub struct ProvisionArgs {
+    /// Base URL of the provincial server, e.g. https://hailong.tinh.gov.vn
+    #[arg(long)]
+    pub server: String,
+    /// The one-time enrollment code from `hailong-server terminal add`.
+    #[arg(long)]
+    pub code: String,
+    /// A provincial CA certificate (PEM) to trust instead of the public roots; copied into the
+    /// configuration directory.
+    #[arg(long)]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// HTTP(S) proxy for reaching the server.
+    #[arg(long)]
+    pub proxy: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `hailong rate`.
@@ -95,20 +125,197 @@ pub enum CliError {
     Config(#[from] crate::config::ConfigError),
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("sync: {0}")]
+    Sync(#[from] crate::sync::SyncError),
     #[error("{0}")]
     Usage(String),
 }
 
-/// Loads paths and configuration as every subcommand does.
-pub fn load() -> Result<(Paths, TerminalConfig, ConfigSource), CliError> {
+/// What every subcommand loads: paths, the configuration in use, and the server link.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub paths: Paths,
+    pub config: TerminalConfig,
+    pub source: ConfigSource,
+    pub link: Option<ServerLink>,
+}
+
+/// Loads paths, configuration and server link. A linked terminal always records under the id
+/// the server gave it, even while it still runs the demo configuration.
+pub fn load() -> Result<Loaded, CliError> {
     let paths = Paths::from_env()?;
-    let (config, source) = TerminalConfig::load(&paths.config_dir)?;
-    Ok((paths, config, source))
+    let (mut config, source) = TerminalConfig::load(&paths.config_dir)?;
+    let link = ServerLink::load(&paths.config_dir)?;
+    if let Some(link) = &link {
+        config.terminal.id.clone_from(&link.terminal_id);
+    }
+    Ok(Loaded {
+        paths,
+        config,
+        source,
+        link,
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Usage(format!("cannot start the async runtime: {e}")))
+}
+
+fn now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Local::now().fixed_offset()
+}
+
+/// `hailong provision --server URL --code CODE`.
+pub fn provision(args: &ProvisionArgs) -> Result<ExitCode, CliError> {
+    let paths = Paths::from_env()?;
+    if !(args.server.starts_with("http://") || args.server.starts_with("https://")) {
+        return Err(CliError::Usage(format!(
+            "--server: \"{}\" must start with https:// (or http:// on a test network)",
+            args.server
+        )));
+    }
+    let io = |what: &str, e: std::io::Error| CliError::Usage(format!("{what}: {e}"));
+    std::fs::create_dir_all(&paths.config_dir)
+        .map_err(|e| io(&paths.config_dir.display().to_string(), e))?;
+    // Keep the CA beside the configuration: the USB stick it came on will be unplugged.
+    let ca_cert = match &args.ca_cert {
+        Some(path) => {
+            let target = paths.config_dir.join("server-ca.pem");
+            let pem = std::fs::read(path).map_err(|e| io(&path.display().to_string(), e))?;
+            crate::config::write_atomically(&target, &pem, false)
+                .map_err(|e| io(&target.display().to_string(), e))?;
+            Some(target)
+        }
+        None => None,
+    };
+    let endpoint = crate::sync::client::Endpoint {
+        url: args.server.trim_end_matches('/').to_owned(),
+        ca_cert: ca_cert.clone(),
+        proxy: args.proxy.clone(),
+    };
+    let code: String = args.code.chars().filter(|c| !c.is_whitespace()).collect();
+    let enrolled = runtime()?.block_on(crate::sync::client::enroll(&endpoint, &code))?;
+    let mut link = ServerLink {
+        url: endpoint.url.clone(),
+        terminal_id: enrolled.terminal_id.clone(),
+        token: enrolled.token.clone(),
+        counter: enrolled.counter_id.clone(),
+        ca_cert,
+        proxy: args.proxy.clone(),
+        config_version: None,
+    };
+    let mut config_note = "the server has no configuration for this commune yet; it will arrive with a later sync".to_owned();
+    if let Some(envelope) = &enrolled.config {
+        match TerminalConfig::from_server(&envelope.document, &link) {
+            Ok(config) => {
+                config
+                    .save(&paths.config_dir)
+                    .map_err(|e| io("writing terminal.toml", e))?;
+                link.config_version = Some(envelope.version.clone());
+                config_note = format!("configuration {} written", envelope.version);
+            }
+            Err(error) => {
+                config_note = format!("the server's configuration was refused: {error}");
+            }
+        }
+    }
+    link.save(&paths.config_dir)
+        .map_err(|e| io("writing server.toml", e))?;
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "terminal": link.terminal_id,
+                "commune": enrolled.commune_code,
+                "name": enrolled.name,
+                "counter": link.counter,
+                "server": link.url,
+                "config_version": link.config_version,
+            })
+        );
+    } else {
+        println!(
+            "Enrolled as terminal {} ({}) of commune {} with {}.",
+            link.terminal_id, enrolled.name, enrolled.commune_code, link.url
+        );
+        println!("{config_note}.");
+        println!(
+            "Settings written to {}.",
+            paths.config_dir.join(crate::config::SERVER_FILE).display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hailong sync`: one round now.
+pub fn sync(json_output: bool) -> Result<ExitCode, CliError> {
+    let loaded = load()?;
+    let link = loaded.link.ok_or_else(|| {
+        CliError::Usage(
+            "this terminal is not linked to a server: run `hailong provision --server URL --code CODE`"
+                .into(),
+        )
+    })?;
+    let runtime = runtime()?;
+    let (writer, opened) = Writer::spawn_with(&loaded.paths.database(), now, false);
+    let result = runtime.block_on(async {
+        let _ = opened.await?;
+        let client = crate::sync::client::Client::new(&link)?;
+        crate::sync::engine::Round {
+            writer: &writer,
+            client: &client,
+            link: &link,
+            config_dir: &loaded.paths.config_dir,
+            clock: now,
+        }
+        .run()
+        .await
+    });
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            if json_output {
+                println!("{}", json!({ "ok": false, "error": error.to_string() }));
+            }
+            return Err(error.into());
+        }
+    };
+    if json_output {
+        println!(
+            "{}",
+            json!({
+                "ok": true,
+                "created": report.created,
+                "duplicates": report.duplicates,
+                "quarantined": report.quarantined,
+                "accounted": report.accounted,
+                "batches": report.batches,
+                "queued": report.queued,
+                "clock_offset_seconds": report.clock_offset_seconds,
+                "new_config": report.new_config.as_ref().map(|c| c.config_version.clone()),
+            })
+        );
+    } else {
+        println!(
+            "Sent {} new ratings ({} already held, {} quarantined) in {} batches; {} still queued.",
+            report.created, report.duplicates, report.quarantined, report.batches, report.queued
+        );
+        if let Some(offset) = report.clock_offset_seconds {
+            println!("Clock offset from the server: {offset} s.");
+        }
+        if report.new_config.is_some() {
+            println!("A new configuration from the server was written.");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `hailong rate`.
 pub fn rate(args: &RateArgs) -> Result<ExitCode, CliError> {
-    let (paths, config, _) = load()?;
+    let Loaded { paths, config, .. } = load()?;
     let set = config.active_question_set();
     let level = Level::new(args.level, set.levels).ok_or_else(|| {
         CliError::Usage(format!(
@@ -194,11 +401,25 @@ pub fn rate(args: &RateArgs) -> Result<ExitCode, CliError> {
 
 /// `hailong status`.
 pub fn status(json_output: bool) -> Result<ExitCode, CliError> {
-    let (paths, config, source) = load()?;
+    let Loaded {
+        paths,
+        config,
+        source,
+        link,
+    } = load()?;
     let database = paths.database();
     let now = chrono::Local::now().fixed_offset();
     let (store, report) = Store::open(&database, now)?;
     let counts = store.counts()?;
+    let terminal = &config.terminal.id;
+    let queued = store.queue_len(terminal)?;
+    let last_sync = store.sync_meta(meta::LAST_SUCCESS)?;
+    let last_error = store.sync_meta(meta::LAST_ERROR)?.filter(|e| !e.is_empty());
+    let last_attempt = store.sync_meta(meta::LAST_ATTEMPT)?;
+    let clock_offset: Option<i64> = store
+        .sync_meta(meta::CLOCK_OFFSET)?
+        .and_then(|v| v.parse().ok());
+    let quarantined = store.quarantined(1000)?.len();
     let source_text = match &source {
         ConfigSource::Demo => "demo".to_owned(),
         ConfigSource::File(path) => path.display().to_string(),
@@ -215,9 +436,13 @@ pub fn status(json_output: bool) -> Result<ExitCode, CliError> {
         "drafts": counts.drafts,
         "by_level": counts.by_level,
         "suspected_repeats": counts.suspected_repeats,
-        // Until a server is configured nothing has been accepted by one.
-        "queued": counts.sealed,
-        "last_sync": serde_json::Value::Null,
+        "queued": queued,
+        "quarantined": quarantined,
+        "server": link.as_ref().map(|l| l.url.clone()),
+        "last_sync": last_sync,
+        "last_sync_error": last_error,
+        "last_sync_attempt": last_attempt,
+        "clock_offset_seconds": clock_offset,
         "last_seq": store.last_seq(&config.terminal.id)?,
         "database": database.display().to_string(),
         "database_moved_aside": report.moved_aside.map(|p| p.display().to_string()),
@@ -246,7 +471,20 @@ pub fn status(json_output: bool) -> Result<ExitCode, CliError> {
         for (level, n) in &counts.by_level {
             println!("  level {level}: {n}");
         }
-        println!("Queued for the server: {}", counts.sealed);
+        match &link {
+            None => println!("Not linked to a server; {queued} ratings would be queued."),
+            Some(link) => {
+                println!("Server {}: {queued} queued, {quarantined} quarantined", link.url);
+                println!(
+                    "Last sync: {}{}",
+                    last_sync.as_deref().unwrap_or("never"),
+                    last_error
+                        .as_deref()
+                        .map(|e| format!(" (last error: {e})"))
+                        .unwrap_or_default()
+                );
+            }
+        }
         println!("Database: {}", database.display());
     }
     Ok(ExitCode::SUCCESS)

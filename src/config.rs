@@ -619,3 +619,159 @@ mod tests {
         ));
     }
 }
+
+/// File name of the link to the provincial server inside the configuration directory.
+pub const SERVER_FILE: &str = "server.toml";
+
+/// How this terminal reaches its provincial server; written by `hailong provision`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerLink {
+    /// Base URL of the server, e.g. `https://hailong.tinh.gov.vn`.
+    pub url: String,
+    /// Id the server gave this terminal at enrollment.
+    pub terminal_id: String,
+    /// Bearer token of this terminal (secret; the file is readable by its owner only).
+    pub token: String,
+    /// Counter the administrator assigned at enrollment, if any.
+    #[serde(default)]
+    pub counter: Option<String>,
+    /// A provincial CA certificate (PEM) to trust instead of the public roots.
+    #[serde(default)]
+    pub ca_cert: Option<PathBuf>,
+    /// HTTP(S) proxy URL; government networks often require one.
+    #[serde(default)]
+    pub proxy: Option<String>,
+    /// Version (ETag) of the server configuration written to terminal.toml.
+    #[serde(default)]
+    pub config_version: Option<String>,
+}
+
+impl std::fmt::Debug for ServerLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerLink")
+            .field("url", &self.url)
+            .field("terminal_id", &self.terminal_id)
+            .field("token", &"<secret>")
+            .field("counter", &self.counter)
+            .field("ca_cert", &self.ca_cert)
+            .field("proxy", &self.proxy)
+            .field("config_version", &self.config_version)
+            .finish()
+    }
+}
+
+impl ServerLink {
+    /// Reads `server.toml` from `config_dir`; `None` when the terminal is not linked.
+    pub fn load(config_dir: &Path) -> Result<Option<Self>, ConfigError> {
+        let path = config_dir.join(SERVER_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => {
+                return Err(ConfigError::Read {
+                    path: path.display().to_string(),
+                    message: error.to_string(),
+                });
+            }
+        };
+        let source_name = path.display().to_string();
+        let link: Self = toml::from_str(&text).map_err(|error| ConfigError::Syntax {
+            source_name: source_name.clone(),
+            message: error.to_string().trim_end().to_owned(),
+        })?;
+        let invalid = |field: &str, message: &str| ConfigError::Invalid {
+            source_name: source_name.clone(),
+            field: field.to_owned(),
+            message: message.to_owned(),
+        };
+        if !(link.url.starts_with("http://") || link.url.starts_with("https://")) {
+            return Err(invalid("url", "must start with http:// or https://"));
+        }
+        if link.terminal_id.trim().is_empty() {
+            return Err(invalid("terminal_id", "must not be empty"));
+        }
+        if link.token.trim().is_empty() {
+            return Err(invalid("token", "must not be empty"));
+        }
+        Ok(Some(link))
+    }
+
+    /// Writes `server.toml` atomically, readable by its owner only.
+    pub fn save(&self, config_dir: &Path) -> std::io::Result<()> {
+        let text = toml::to_string(self).map_err(std::io::Error::other)?;
+        write_atomically(&config_dir.join(SERVER_FILE), text.as_bytes(), true)
+    }
+}
+
+impl TerminalConfig {
+    /// The configuration a server serves (its TOML converted to JSON), made this terminal's:
+    /// its id and counter from the enrollment, never demo. Validated like any file.
+    pub fn from_server(
+        document: &serde_json::Value,
+        link: &ServerLink,
+    ) -> Result<Self, ConfigError> {
+        let source_name = format!("configuration from {}", link.url);
+        let mut table: toml::Table = serde_json::from_value(document.clone()).map_err(|error| {
+            ConfigError::Syntax {
+                source_name: source_name.clone(),
+                message: error.to_string(),
+            }
+        })?;
+        table.insert("demo".into(), toml::Value::Boolean(false));
+        let terminal = table
+            .entry("terminal")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let toml::Value::Table(terminal) = terminal {
+            terminal.insert("id".into(), link.terminal_id.clone().into());
+            if let Some(counter) = &link.counter {
+                terminal.insert("counter".into(), counter.clone().into());
+            }
+        }
+        let text = toml::to_string(&table).map_err(|error| ConfigError::Syntax {
+            source_name: source_name.clone(),
+            message: error.to_string(),
+        })?;
+        Self::parse(&text, &source_name)
+    }
+
+    /// Writes this configuration as `terminal.toml` in `config_dir`, atomically.
+    pub fn save(&self, config_dir: &Path) -> std::io::Result<()> {
+        let text = toml::to_string(self).map_err(std::io::Error::other)?;
+        let header = "# Hài Lòng terminal configuration, written by provisioning.\n\
+                      # Edit with care: it is validated at start and errors name the field.\n\n";
+        write_atomically(
+            &config_dir.join(CONFIG_FILE),
+            format!("{header}{text}").as_bytes(),
+            false,
+        )
+    }
+}
+
+/// Writes `path` through a temporary file, fsync and rename, so a power cut leaves the old
+/// file or the new one, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension("tmp");
+    {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if private {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        let mut file = options.open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}

@@ -8,6 +8,7 @@ pub mod config;
 pub mod font;
 pub mod i18n;
 pub mod screen;
+pub mod sync;
 pub mod store;
 pub mod survey;
 pub mod theme;

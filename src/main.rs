@@ -23,6 +23,8 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run(&args),
         Some(Command::Rate(args)) => cli::rate(&args),
         Some(Command::Status { json }) => cli::status(json),
+        Some(Command::Provision(args)) => cli::provision(&args),
+        Some(Command::Sync { json }) => cli::sync(json),
     };
     match result {
         Ok(code) => code,
@@ -36,17 +38,29 @@ fn main() -> ExitCode {
 fn run(args: &RunArgs) -> Result<ExitCode, cli::CliError> {
     // The default build has only the tiny-skia renderer (CPU, no GPU needed, far less memory
     // than wgpu on llvmpipe); a build with the `wgpu` feature honours ICED_BACKEND.
-    let (paths, config, source) = cli::load()?;
+    let cli::Loaded {
+        paths,
+        config,
+        source,
+        link,
+    } = cli::load()?;
     let i18n = I18n::embedded().map_err(|e| cli::CliError::Usage(e.to_string()))?;
     let (writer, opened) = Writer::spawn(&paths.database(), || chrono::Local::now().fixed_offset());
     let kiosk = !args.windowed;
     let (width, height) = args.size.unwrap_or((1280, 800));
     let window_size = iced::Size::new(width as f32, height as f32);
+    let sync = link.map(|link| hailong::sync::worker::Settings {
+        writer: writer.clone(),
+        link,
+        config_dir: paths.config_dir.clone(),
+        clock: || chrono::Local::now().fixed_offset(),
+    });
     let setup = Setup {
         config,
         source,
         i18n,
         writer,
+        sync,
         kiosk,
         window: window_size,
     };

@@ -8,6 +8,7 @@
 
 mod migrations;
 pub mod rating;
+pub mod sync_state;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ pub use rating::{Answer, Flags, RatingDraft, Seal, SealCause, StoredRating};
 pub use writer::Writer;
 
 /// Why the store could not do what was asked. Clone, so it can travel in UI messages.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be opened or created at all.
     #[error("cannot open the database {path}: {message}")]
@@ -150,10 +151,9 @@ impl Store {
             })
         };
         let mut conn = Connection::open(path).map_err(unusable)?;
-        conn.busy_timeout(Duration::from_secs(5))
-            .map_err(unusable)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(unusable)?;
         // The first read of the header tells a database from garbage.
-        let mode: String = match conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)) {
+        let mode: String = match set_wal_mode(&conn) {
             Ok(mode) => mode,
             Err(error) if is_corruption(&error) => {
                 return Err(CheckFailure::Corrupt(error.to_string()));
@@ -357,6 +357,26 @@ enum CheckFailure {
     Unusable(StoreError),
 }
 
+/// How long a connection waits for another process holding the database.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `PRAGMA journal_mode = WAL`. Switching a new database to WAL while another process opens it
+/// answers SQLITE_BUSY at once, without the busy handler: wait here as the handler would.
+fn set_wal_mode(conn: &Connection) -> rusqlite::Result<String> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)) {
+            Err(error)
+                if error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            result => return result,
+        }
+    }
+}
+
 fn is_corruption(error: &rusqlite::Error) -> bool {
     use rusqlite::ErrorCode;
     matches!(
@@ -372,17 +392,25 @@ fn salvage_sequences(path: &Path) -> Vec<(String, i64)> {
     else {
         return Vec::new();
     };
-    let query = "SELECT terminal_id, max(last_seq) FROM (
-                   SELECT terminal_id, last_seq FROM sequences
-                   UNION ALL SELECT terminal_id, seq FROM ratings WHERE seq IS NOT NULL)
-                 GROUP BY terminal_id";
-    let Ok(mut stmt) = conn.prepare(query) else {
-        return Vec::new();
-    };
-    let Ok(rows) = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?))) else {
-        return Vec::new();
-    };
-    rows.filter_map(Result::ok).collect()
+    // Each source on its own: damaged rating pages must not hide the (small, early) sequence
+    // table, or the numbers would start again at 1 and collide on the server.
+    let mut last = std::collections::BTreeMap::<String, i64>::new();
+    for query in [
+        "SELECT terminal_id, last_seq FROM sequences",
+        "SELECT terminal_id, max(seq) FROM ratings WHERE seq IS NOT NULL GROUP BY terminal_id",
+    ] {
+        let Ok(mut stmt) = conn.prepare(query) else {
+            continue;
+        };
+        let Ok(rows) = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?))) else {
+            continue;
+        };
+        for (terminal, seq) in rows.map_while(Result::ok) {
+            let entry = last.entry(terminal).or_insert(seq);
+            *entry = (*entry).max(seq);
+        }
+    }
+    last.into_iter().collect()
 }
 
 /// Renames the database and its WAL/SHM files to `NAME.corrupt-TIMESTAMP[-wal|-shm]`.

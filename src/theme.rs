@@ -121,7 +121,7 @@ pub fn level_colors(sentiment: Sentiment) -> LevelColors {
             tint: color!(0xfdebdc),
         },
         Sentiment::Neutral => LevelColors {
-            strong: color!(0x8a6a00),
+            strong: color!(0x6e5800),
             tint: color!(0xfbf3d5),
         },
         Sentiment::Satisfied => LevelColors {

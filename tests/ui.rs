@@ -68,6 +68,7 @@ impl Kiosk {
             source: ConfigSource::Demo,
             i18n: I18n::embedded().expect("i18n"),
             writer,
+            sync: None,
             kiosk: true,
             window: Size::new(1280.0, 800.0),
         };

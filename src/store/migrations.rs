@@ -4,19 +4,20 @@
 //! NEVER EDIT, RENAME OR REORDER A MIGRATION THAT HAS SHIPPED: terminals in the field have
 //! already applied it and will not apply it again. Add the next numbered file instead.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 /// The migrations, in order; the version after applying `MIGRATIONS[i]` is `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_ratings.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_ratings.sql"),
+    include_str!("migrations/0002_sync.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
-    let current: usize = conn
-        .query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))
-        .map(|v| usize::try_from(v).unwrap_or(0))?;
+    let current = user_version(conn)?;
     if current > SCHEMA_VERSION {
         tracing::warn!(
             current,
@@ -26,7 +27,12 @@ pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
         return Ok(());
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
-        let tx = conn.transaction()?;
+        // Another process (the kiosk beside `hailong status`) may be applying the same
+        // migration right now: take the write lock first, then look at the version again.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if user_version(&tx)? > index {
+            continue;
+        }
         tx.execute_batch(sql)?;
         tx.pragma_update(
             None,
@@ -37,6 +43,11 @@ pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
         tracing::info!(version = index + 1, "applied database migration");
     }
     Ok(())
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))
+        .map(|v| usize::try_from(v).unwrap_or(0))
 }
 
 #[cfg(test)]

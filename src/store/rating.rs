@@ -243,14 +243,24 @@ pub(super) fn sealed_after(
     after: u64,
     limit: usize,
 ) -> Result<Vec<StoredRating>, StoreError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM ratings WHERE terminal_id = ?1 AND seq > ?2
-         ORDER BY seq LIMIT ?3"
-    );
-    let mut stmt = conn.prepare(&sql)?;
     let after = i64::try_from(after).unwrap_or(i64::MAX);
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = stmt.query_map(params![terminal, after, limit], read_row)?;
+    select(
+        conn,
+        "WHERE r.terminal_id = ?1 AND r.seq > ?2 ORDER BY r.seq LIMIT ?3",
+        params![terminal, after, limit],
+    )
+}
+
+/// Ratings from `FROM ratings r {tail}`, where `tail` holds the WHERE / ORDER / LIMIT.
+pub(super) fn select(
+    conn: &Connection,
+    tail: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<StoredRating>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM ratings r {tail}");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params, read_row)?;
     rows.map(|row| finish_row(row?)).collect()
 }
 

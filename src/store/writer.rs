@@ -32,12 +32,25 @@ impl Writer {
         Self,
         impl Future<Output = Result<OpenReport, StoreError>> + use<>,
     ) {
+        Self::spawn_with(path, clock, true)
+    }
+
+    /// Like [`Writer::spawn`]; `recover_drafts` false leaves drafts alone, for commands that
+    /// run beside a kiosk whose citizen may be answering one.
+    pub fn spawn_with(
+        path: &Path,
+        clock: fn() -> DateTime<FixedOffset>,
+        recover_drafts: bool,
+    ) -> (
+        Self,
+        impl Future<Output = Result<OpenReport, StoreError>> + use<>,
+    ) {
         let (jobs, receiver) = mpsc::channel::<Job>();
         let (opened_tx, opened_rx) = oneshot::channel();
         let thread_path = path.to_path_buf();
         let spawned = thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(&thread_path, clock, &receiver, opened_tx));
+            .spawn(move || run(&thread_path, clock, recover_drafts, &receiver, opened_tx));
         if let Err(error) = spawned {
             tracing::error!(%error, "cannot start the store's writer thread");
         }
@@ -85,10 +98,11 @@ impl Writer {
 fn run(
     path: &Path,
     clock: fn() -> DateTime<FixedOffset>,
+    recover_drafts: bool,
     jobs: &mpsc::Receiver<Job>,
     opened: oneshot::Sender<Result<OpenReport, StoreError>>,
 ) {
-    let mut store = match open_and_recover(path, clock()) {
+    let mut store = match open_and_recover(path, clock(), recover_drafts) {
         Ok((store, report)) => {
             let _ = opened.send(Ok(report));
             Some(store)
@@ -101,7 +115,7 @@ fn run(
     };
     while let Ok(job) = jobs.recv() {
         if store.is_none() {
-            match open_and_recover(path, clock()) {
+            match open_and_recover(path, clock(), recover_drafts) {
                 Ok((reopened, report)) => {
                     tracing::info!(?report, "the rating database is writable again");
                     store = Some(reopened);
@@ -121,8 +135,12 @@ fn run(
 fn open_and_recover(
     path: &Path,
     now: DateTime<FixedOffset>,
+    recover_drafts: bool,
 ) -> Result<(Store, OpenReport), StoreError> {
     let (mut store, mut report) = Store::open(path, now)?;
+    if !recover_drafts {
+        return Ok((store, report));
+    }
     report.recovered_drafts = store.seal_drafts(now)?;
     if report.recovered_drafts > 0 {
         tracing::warn!(

@@ -1,0 +1,120 @@
+//! The background sync: rounds one after another, never in the citizen's way. After an error
+//! it waits with exponential back-off and jitter (and at least what the server asked for in
+//! Retry-After); it resumes by itself after a restart since all its state is in the store.
+
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
+use futures::SinkExt;
+use iced::Subscription;
+
+use super::SyncError;
+use super::client::Client;
+use super::engine::{Round, RoundReport};
+use crate::config::ServerLink;
+use crate::store::Writer;
+
+/// Between rounds when everything is sent.
+pub const IDLE_INTERVAL: Duration = Duration::from_secs(30);
+/// First wait after an error; doubles per failure up to [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: Duration = Duration::from_secs(5);
+/// Longest wait after errors.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(600);
+
+/// What the worker reports after each round.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A round finished (or failed); the next one starts in `next_in`.
+    Round {
+        result: Result<RoundReport, SyncError>,
+        next_in: Duration,
+    },
+}
+
+/// Everything the worker needs; two settings with the same link are the same worker.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub writer: Writer,
+    pub link: ServerLink,
+    pub config_dir: PathBuf,
+    pub clock: fn() -> DateTime<FixedOffset>,
+}
+
+impl Hash for Settings {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.link.url.hash(state);
+        self.link.terminal_id.hash(state);
+        self.link.token.hash(state);
+        self.config_dir.hash(state);
+    }
+}
+
+/// The wait before the next round.
+pub fn next_delay(result: &Result<RoundReport, SyncError>, failures: u32, jitter: f64) -> Duration {
+    match result {
+        Ok(_) => IDLE_INTERVAL,
+        Err(error) => {
+            let exponent = failures.saturating_sub(1).min(16);
+            let backoff = FIRST_BACKOFF
+                .saturating_mul(1 << exponent)
+                .min(MAX_BACKOFF)
+                .mul_f64(jitter.clamp(0.5, 1.5));
+            backoff.max(error.retry_after().unwrap_or_default())
+        }
+    }
+}
+
+/// The background sync as a subscription.
+pub fn subscription(settings: Settings) -> Subscription<Event> {
+    Subscription::run_with(settings, |settings| {
+        let settings = settings.clone();
+        iced::stream::channel(4, async move |mut output| {
+            let client = Client::new(&settings.link);
+            let mut failures = 0u32;
+            loop {
+                let result = match &client {
+                    Ok(client) => {
+                        Round {
+                            writer: &settings.writer,
+                            client,
+                            link: &settings.link,
+                            config_dir: &settings.config_dir,
+                            clock: settings.clock,
+                        }
+                        .run()
+                        .await
+                    }
+                    Err(error) => Err(error.clone()),
+                };
+                failures = if result.is_ok() { 0 } else { failures + 1 };
+                let next_in = next_delay(&result, failures, 0.5 + fastrand::f64());
+                if let Err(error) = &result {
+                    tracing::warn!(%error, ?next_in, "sync round failed; will retry");
+                }
+                let _ = output.send(Event::Round { result, next_in }).await;
+                tokio::time::sleep(next_in).await;
+            }
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_with_jitter_and_honours_retry_after() {
+        let error = Err(SyncError::Network("down".into()));
+        assert_eq!(next_delay(&error, 1, 1.0), FIRST_BACKOFF);
+        assert_eq!(next_delay(&error, 3, 1.0), FIRST_BACKOFF * 4);
+        assert_eq!(next_delay(&error, 40, 1.0), MAX_BACKOFF);
+        assert_eq!(next_delay(&error, 1, 0.5), FIRST_BACKOFF / 2);
+        let busy = Err(SyncError::RateLimited {
+            retry_after: Some(Duration::from_secs(120)),
+        });
+        assert_eq!(next_delay(&busy, 1, 1.0), Duration::from_secs(120));
+        assert_eq!(next_delay(&Ok(RoundReport::default()), 0, 1.0), IDLE_INTERVAL);
+    }
+}
