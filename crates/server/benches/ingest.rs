@@ -34,7 +34,7 @@ fn rating(terminal: &Terminal, seq: u64) -> Rating {
         staff_id: Some("cb-07".into()),
         field_id: Some("ho-tich".into()),
         dossier_code: Some(format!("000.00.26.H55-260105-{seq:06}")),
-        stage: if seq % 2 == 0 {
+        stage: if seq.is_multiple_of(2) {
             Stage::Receipt
         } else {
             Stage::Return
@@ -44,7 +44,7 @@ fn rating(terminal: &Terminal, seq: u64) -> Rating {
         level: (seq % 3 + 1) as u8,
         level_count: 3,
         answers: vec![],
-        reasons: if seq % 3 == 0 {
+        reasons: if seq.is_multiple_of(3) {
             vec!["wait".into()]
         } else {
             vec![]

@@ -1,7 +1,7 @@
 //! `hailong-server`: the provincial server's command line (serve the API, administer
 //! terminals and configurations).
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -109,6 +109,7 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "hailong_server=info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let output = run(cli).await?;

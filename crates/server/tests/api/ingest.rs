@@ -407,3 +407,51 @@ async fn revoked_terminal_is_refused_at_once() {
     expect_error(resp, StatusCode::FORBIDDEN, "terminal_revoked").await;
     assert_eq!(server.dump(), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_overlapping_uploads_store_each_rating_exactly_once() {
+    let server = std::sync::Arc::new(TestServer::start().await);
+    let kiosk = server.kiosk("26734").await;
+    let all = ratings(&kiosk, 1..=300);
+    // Eight uploaders race over overlapping windows of the same backlog (retries after lost
+    // replies look exactly like this).
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (server, kiosk) = (server.clone(), kiosk.clone());
+            let window = all[i * 25..(i * 25 + 150).min(all.len())].to_vec();
+            tokio::spawn(async move { ok(server.upload(&kiosk, window).await).await })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        let resp = t.await.unwrap();
+        assert!(resp.results.iter().all(|r| r.outcome.is_stored()));
+        created += resp.summary.created;
+    }
+    let rest = ok(server.upload(&kiosk, all.clone()).await).await;
+    created += rest.summary.created;
+
+    assert_eq!(created, 300, "each rating created once across all uploads");
+    assert_eq!(server.dump()["ratings"].len(), 300);
+    assert_eq!(rest.sync.highest_contiguous_seq, 300);
+    assert!(server.dump()["quarantine"].is_empty());
+}
+
+#[tokio::test]
+async fn ratings_survive_a_server_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    let (kiosk_id, stored) = {
+        let store = hailong_server::SqliteStore::open(&path).unwrap();
+        let server = TestServer::start_on(store).await;
+        let kiosk = server.kiosk("26734").await;
+        let resp = ok(server.upload(&kiosk, ratings(&kiosk, 1..=10)).await).await;
+        (kiosk.id, resp.sync)
+    };
+    let store = hailong_server::SqliteStore::open(&path).unwrap();
+    let status = store.sync_status(kiosk_id, Utc::now()).await.unwrap();
+    assert_eq!(
+        (status.highest_contiguous_seq, status.stored),
+        (stored.highest_contiguous_seq, 10)
+    );
+}

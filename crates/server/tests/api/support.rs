@@ -38,23 +38,25 @@ pub struct Kiosk {
 impl TestServer {
     /// A server with a rate limit high enough not to interfere.
     pub async fn start() -> Self {
-        Self::start_with(ServerOptions {
-            terminal_rate: RateLimit {
-                burst: 10_000,
-                per_second: 10_000.0,
-            },
-            enroll_rate: RateLimit {
-                burst: 10_000,
-                per_second: 10_000.0,
-            },
-            ..ServerOptions::default()
-        })
-        .await
+        Self::start_with(generous()).await
     }
 
     pub async fn start_with(options: ServerOptions) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("server.db")).unwrap();
+        Self::start_inner(store, options, dir).await
+    }
+
+    /// A server over an existing store (restart tests).
+    pub async fn start_on(store: SqliteStore) -> Self {
+        Self::start_inner(store, generous(), tempfile::tempdir().unwrap()).await
+    }
+
+    async fn start_inner(
+        store: SqliteStore,
+        options: ServerOptions,
+        dir: tempfile::TempDir,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .unwrap();
@@ -167,6 +169,19 @@ impl Drop for TestServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+/// Rate limits high enough not to interfere.
+fn generous() -> ServerOptions {
+    let rate = RateLimit {
+        burst: 10_000,
+        per_second: 10_000.0,
+    };
+    ServerOptions {
+        terminal_rate: rate,
+        enroll_rate: rate,
+        ..ServerOptions::default()
     }
 }
 
