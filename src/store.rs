@@ -9,6 +9,7 @@
 mod migrations;
 pub mod rating;
 pub mod sync_state;
+pub mod tally;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -126,11 +127,12 @@ impl Store {
                         message: reason,
                     },
                 })?;
-                for (terminal, last_seq) in sequences {
+                for (terminal, last_seq, last_hash) in sequences {
                     conn.execute(
-                        "INSERT INTO sequences (terminal_id, last_seq) VALUES (?1, ?2)
+                        "INSERT INTO sequences (terminal_id, last_seq, last_hash)
+                         VALUES (?1, ?2, ?3)
                          ON CONFLICT (terminal_id) DO UPDATE SET last_seq = max(last_seq, ?2)",
-                        params![terminal, last_seq],
+                        params![terminal, last_seq, last_hash],
                     )?;
                 }
                 conn
@@ -321,6 +323,37 @@ impl Store {
         Ok(last.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
     }
 
+    /// Verifies the hash chain of `terminal` from its genesis: every sealed rating's content
+    /// against its hash, every link, and missing sequence numbers. Returns the number of
+    /// ratings checked and the breaks found.
+    pub fn verify_chain(
+        &self,
+        terminal: &str,
+    ) -> Result<(u64, Vec<hailong_protocol::chain::Break>), StoreError> {
+        use hailong_protocol::chain;
+        let mut head = (0, chain::genesis(terminal));
+        let mut checked = 0;
+        let mut breaks = Vec::new();
+        loop {
+            let page = self.sealed_after(terminal, head.0, 5_000)?;
+            let Some(last) = page.last() else { break };
+            let last_seq = last.seq.unwrap_or(head.0);
+            let wire: Vec<_> = page.iter().filter_map(StoredRating::to_wire).collect();
+            breaks.extend(chain::verify(head.clone(), &wire));
+            checked += wire.len() as u64;
+            head = (last_seq, last.hash.clone().unwrap_or_default());
+        }
+        // Ratings removed from the end are caught by the sequence counter.
+        let last_given = self.last_seq(terminal)?;
+        if last_given > head.0 {
+            breaks.push(chain::Break::Gap {
+                first: head.0 + 1,
+                last: last_given,
+            });
+        }
+        Ok((checked, breaks))
+    }
+
     /// Runs SQLite's full integrity check (slower than the start-up quick check).
     pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
@@ -387,30 +420,25 @@ fn is_corruption(error: &rusqlite::Error) -> bool {
 
 /// Best effort: the last sequence per terminal from a damaged database, so that numbers keep
 /// growing after it is replaced.
-fn salvage_sequences(path: &Path) -> Vec<(String, i64)> {
+fn salvage_sequences(path: &Path) -> Vec<(String, i64, Option<String>)> {
     let Ok(conn) = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
     else {
         return Vec::new();
     };
-    // Each source on its own: damaged rating pages must not hide the (small, early) sequence
-    // table, or the numbers would start again at 1 and collide on the server.
-    let mut last = std::collections::BTreeMap::<String, i64>::new();
-    for query in [
-        "SELECT terminal_id, last_seq FROM sequences",
-        "SELECT terminal_id, max(seq) FROM ratings WHERE seq IS NOT NULL GROUP BY terminal_id",
-    ] {
-        let Ok(mut stmt) = conn.prepare(query) else {
-            continue;
-        };
-        let Ok(rows) = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?))) else {
-            continue;
-        };
-        for (terminal, seq) in rows.map_while(Result::ok) {
-            let entry = last.entry(terminal).or_insert(seq);
-            *entry = (*entry).max(seq);
-        }
-    }
-    last.into_iter().collect()
+    let read = |query: &str| -> rusqlite::Result<Vec<(String, i64, Option<String>)>> {
+        let mut stmt = conn.prepare(query)?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        Ok(rows.filter_map(Result::ok).collect())
+    };
+    // The head of the chain where it can be read; else at least the numbers.
+    read("SELECT terminal_id, last_seq, last_hash FROM sequences")
+        .or_else(|_| {
+            read(
+                "SELECT terminal_id, max(seq), NULL FROM ratings WHERE seq IS NOT NULL
+                 GROUP BY terminal_id",
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// Renames the database and its WAL/SHM files to `NAME.corrupt-TIMESTAMP[-wal|-shm]`.

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use hailong_protocol as wire;
 
-use crate::store::{SealCause, StoreError, StoredRating};
+use crate::store::{StoreError, StoredRating};
 
 /// Why a sync step failed. Clone, so it can travel in UI messages.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,53 +61,5 @@ impl SyncError {
 
 /// The wire form of a sealed rating. `None` for a draft (drafts never sync).
 pub fn to_wire(stored: &StoredRating) -> Option<wire::Rating> {
-    let seq = stored.seq?;
-    let sealed_at = stored.sealed_at?;
-    let cause = stored.seal_cause?;
-    let draft = &stored.draft;
-    let mut flags = Vec::new();
-    if stored.flags.suspected_repeat {
-        flags.push(wire::Flag::SuspectedRepeat);
-    }
-    if stored.flags.dossier_repeat {
-        flags.push(wire::Flag::DossierRepeat);
-    }
-    Some(wire::Rating {
-        id: draft.id,
-        seq,
-        terminal_id: draft.terminal_id.clone(),
-        commune_code: draft.commune_code.clone(),
-        counter_id: draft.counter_id.clone(),
-        staff_id: draft.staff_id.clone(),
-        field_id: draft.field_id.clone(),
-        dossier_code: draft.dossier_code.clone(),
-        stage: match draft.stage {
-            crate::config::Stage::Receipt => wire::Stage::Receipt,
-            crate::config::Stage::Return => wire::Stage::Return,
-        },
-        question_set_id: draft.question_set_id.clone(),
-        question_set_version: draft.question_set_version,
-        level: draft.level.value,
-        level_count: draft.level.count,
-        answers: draft
-            .answers
-            .iter()
-            .map(|a| wire::Answer {
-                criterion_id: a.criterion_id.clone(),
-                value: a.value,
-                points: a.points,
-            })
-            .collect(),
-        reasons: draft.reasons.clone(),
-        language: draft.language.clone(),
-        device_time: draft.device_time.to_rfc3339(),
-        sealed_at: sealed_at.to_rfc3339(),
-        seal_cause: match cause {
-            SealCause::Completed => wire::SealCause::Completed,
-            SealCause::Idle => wire::SealCause::Idle,
-            SealCause::Recovered => wire::SealCause::Recovered,
-            SealCause::Cli => wire::SealCause::Cli,
-        },
-        flags,
-    })
+    stored.to_wire()
 }

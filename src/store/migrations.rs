@@ -10,6 +10,7 @@ use rusqlite::{Connection, TransactionBehavior};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_ratings.sql"),
     include_str!("migrations/0002_sync.sql"),
+    include_str!("migrations/0003_chain.sql"),
 ];
 
 /// The schema version this build writes.

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
+use hailong_protocol as wire;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -110,11 +111,89 @@ pub struct StoredRating {
     pub sealed_at: Option<DateTime<FixedOffset>>,
     pub seal_cause: Option<SealCause>,
     pub flags: Flags,
+    /// The chain: the previous sealed rating's hash (or the genesis), and this one's.
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
+impl StoredRating {
+    /// The wire form of a sealed rating (`None` for a draft). Its `hash` is the one stored,
+    /// so a row edited in the file no longer matches its hash.
+    pub fn to_wire(&self) -> Option<wire::Rating> {
+        let mut rating = wire_content(
+            &self.draft,
+            self.seq?,
+            self.sealed_at?,
+            self.seal_cause?,
+            self.flags,
+        );
+        rating.prev_hash = self.prev_hash.clone().unwrap_or_default();
+        rating.hash = self.hash.clone().unwrap_or_default();
+        Some(rating)
+    }
+}
+
+/// The wire rating of a draft being sealed, without its chain fields.
+fn wire_content(
+    draft: &RatingDraft,
+    seq: u64,
+    sealed_at: DateTime<FixedOffset>,
+    cause: SealCause,
+    flags: Flags,
+) -> wire::Rating {
+    let mut wire_flags = Vec::new();
+    if flags.suspected_repeat {
+        wire_flags.push(wire::Flag::SuspectedRepeat);
+    }
+    if flags.dossier_repeat {
+        wire_flags.push(wire::Flag::DossierRepeat);
+    }
+    wire::Rating {
+        id: draft.id,
+        seq,
+        terminal_id: draft.terminal_id.clone(),
+        commune_code: draft.commune_code.clone(),
+        counter_id: draft.counter_id.clone(),
+        staff_id: draft.staff_id.clone(),
+        field_id: draft.field_id.clone(),
+        dossier_code: draft.dossier_code.clone(),
+        stage: match draft.stage {
+            Stage::Receipt => wire::Stage::Receipt,
+            Stage::Return => wire::Stage::Return,
+        },
+        question_set_id: draft.question_set_id.clone(),
+        question_set_version: draft.question_set_version,
+        level: draft.level.value,
+        level_count: draft.level.count,
+        answers: draft
+            .answers
+            .iter()
+            .map(|a| wire::Answer {
+                criterion_id: a.criterion_id.clone(),
+                value: a.value,
+                points: a.points,
+            })
+            .collect(),
+        reasons: draft.reasons.clone(),
+        language: draft.language.clone(),
+        device_time: draft.device_time.to_rfc3339(),
+        sealed_at: sealed_at.to_rfc3339(),
+        seal_cause: match cause {
+            SealCause::Completed => wire::SealCause::Completed,
+            SealCause::Idle => wire::SealCause::Idle,
+            SealCause::Recovered => wire::SealCause::Recovered,
+            SealCause::Cli => wire::SealCause::Cli,
+        },
+        flags: wire_flags,
+        prev_hash: String::new(),
+        hash: String::new(),
+    }
 }
 
 const COLUMNS: &str = "id, seq, terminal_id, commune_code, counter_id, staff_id, field_id,
     dossier_code, stage, question_set_id, question_set_version, level, level_count, answers,
-    reasons, language, device_time, sealed_at, seal_cause, suspected_repeat, dossier_repeat";
+    reasons, language, device_time, sealed_at, seal_cause, suspected_repeat, dossier_repeat,
+    prev_hash, hash";
 
 pub(super) fn upsert_draft(conn: &Connection, draft: &RatingDraft) -> Result<(), StoreError> {
     let answers = serde_json::to_string(&draft.answers).expect("answers serialise");
@@ -159,20 +238,15 @@ pub(super) fn seal(
     draft: &RatingDraft,
     seal: &Seal,
 ) -> Result<(u64, Flags), StoreError> {
-    let last: i64 = conn
+    let (last, last_hash): (i64, Option<String>) = conn
         .query_row(
-            "SELECT last_seq FROM sequences WHERE terminal_id = ?1",
+            "SELECT last_seq, last_hash FROM sequences WHERE terminal_id = ?1",
             [&draft.terminal_id],
-            |row| row.get(0),
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?
-        .unwrap_or(0);
+        .unwrap_or((0, None));
     let seq = last + 1;
-    conn.execute(
-        "INSERT INTO sequences (terminal_id, last_seq) VALUES (?1, ?2)
-         ON CONFLICT (terminal_id) DO UPDATE SET last_seq = excluded.last_seq",
-        params![draft.terminal_id, seq],
-    )?;
     let interval_ms = i64::try_from(seal.repeat_interval.as_millis()).unwrap_or(i64::MAX);
     let tapped_ms = draft.device_time.timestamp_millis();
     let suspected_repeat = interval_ms > 0
@@ -204,21 +278,34 @@ pub(super) fn seal(
         suspected_repeat,
         dossier_repeat,
     };
+    let seq_u64 = u64::try_from(seq).unwrap_or(0);
+    // The chain: link to the last sealed rating of this terminal, or to its genesis.
+    let prev_hash = last_hash.unwrap_or_else(|| wire::chain::genesis(&draft.terminal_id));
+    let mut content = wire_content(draft, seq_u64, seal.at, seal.cause, flags);
+    content.link(prev_hash);
     conn.execute(
         "UPDATE ratings SET seq = ?2, sealed_at = ?3, sealed_at_ms = ?4, seal_cause = ?5,
-             suspected_repeat = ?6, dossier_repeat = ?7
+             suspected_repeat = ?6, dossier_repeat = ?7, prev_hash = ?8, hash = ?9
          WHERE id = ?1 AND seq IS NULL",
         params![
             draft.id.to_string(),
             seq,
-            seal.at.to_rfc3339(),
+            content.sealed_at,
             seal.at.timestamp_millis(),
             seal.cause.as_str(),
             flags.suspected_repeat,
             flags.dossier_repeat,
+            content.prev_hash,
+            content.hash,
         ],
     )?;
-    Ok((u64::try_from(seq).unwrap_or(0), flags))
+    conn.execute(
+        "INSERT INTO sequences (terminal_id, last_seq, last_hash) VALUES (?1, ?2, ?3)
+         ON CONFLICT (terminal_id) DO UPDATE SET last_seq = excluded.last_seq,
+             last_hash = excluded.last_hash",
+        params![draft.terminal_id, seq, content.hash],
+    )?;
+    Ok((seq_u64, flags))
 }
 
 pub(super) fn load(conn: &Connection, id: Uuid) -> Result<Option<StoredRating>, StoreError> {
@@ -288,6 +375,8 @@ struct RawRow {
     seal_cause: Option<String>,
     suspected_repeat: bool,
     dossier_repeat: bool,
+    prev_hash: Option<String>,
+    hash: Option<String>,
 }
 
 fn read_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -313,6 +402,8 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
         seal_cause: row.get(18)?,
         suspected_repeat: row.get(19)?,
         dossier_repeat: row.get(20)?,
+        prev_hash: row.get(21)?,
+        hash: row.get(22)?,
     })
 }
 
@@ -374,5 +465,7 @@ fn finish_row(raw: RawRow) -> Result<StoredRating, StoreError> {
             suspected_repeat: raw.suspected_repeat,
             dossier_repeat: raw.dossier_repeat,
         },
+        prev_hash: raw.prev_hash,
+        hash: raw.hash,
     })
 }

@@ -234,7 +234,7 @@ mod tests {
     use crate::rating::{SealCause, Stage};
 
     fn rating(seq: u64) -> Rating {
-        Rating {
+        let mut rating = Rating {
             id: uuid::Uuid::now_v7(),
             seq,
             terminal_id: "t".into(),
@@ -255,7 +255,11 @@ mod tests {
             sealed_at: "2026-01-05T09:12:00+07:00".into(),
             seal_cause: SealCause::Cli,
             flags: vec![],
-        }
+            prev_hash: String::new(),
+            hash: String::new(),
+        };
+        rating.link(crate::chain::genesis("t"));
+        rating
     }
 
     fn batch(n: u64) -> UploadBatch {

@@ -17,6 +17,7 @@
 //! old kiosk does not fail on a value it does not know.
 
 pub mod api;
+pub mod chain;
 pub mod decode;
 pub mod rating;
 

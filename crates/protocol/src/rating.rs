@@ -72,6 +72,12 @@ pub struct Rating {
     /// [`Flag::Other`], so an old peer never fails on a new one.
     #[serde(default)]
     pub flags: Vec<Flag>,
+    /// Hash of the previous sealed rating of this terminal (seq − 1), or the terminal's
+    /// genesis value for seq 1: 64 lowercase hex digits. See [`crate::chain`].
+    pub prev_hash: String,
+    /// Hash of this rating's canonical content, `prev_hash` included (see [`crate::chain`]).
+    /// A rating whose content no longer matches it was edited after sealing.
+    pub hash: String,
 }
 
 /// Answer to one criterion of the question set.
@@ -199,6 +205,13 @@ impl InvalidField {
 }
 
 impl Rating {
+    /// Links this rating to `prev_hash` (the previous rating's hash, or the genesis value) and
+    /// sets its own hash. See [`crate::chain`].
+    pub fn link(&mut self, prev_hash: String) {
+        self.prev_hash = prev_hash;
+        self.hash = crate::chain::rating_hash(self);
+    }
+
     /// Checks everything that can be checked without knowing the terminal or its
     /// configuration. Returns the first bad field.
     pub fn validate(&self) -> Result<(), InvalidField> {
@@ -231,7 +244,15 @@ impl Rating {
         check_id("language", &self.language)?;
         check_time("device_time", &self.device_time)?;
         check_time("sealed_at", &self.sealed_at)?;
-        self.validate_flags()
+        self.validate_flags()?;
+        // Only the form: a hash that does not match is evidence to record, not a reason to
+        // refuse the rating (see crate::chain::verify).
+        for (field, value) in [("prev_hash", &self.prev_hash), ("hash", &self.hash)] {
+            if !crate::chain::is_hash(value) {
+                return Err(InvalidField::new(field, "must be 64 lowercase hex digits"));
+            }
+        }
+        Ok(())
     }
 
     fn validate_answers(&self) -> Result<(), InvalidField> {
@@ -327,6 +348,13 @@ fn check_time(field: &str, value: &str) -> Result<(), InvalidField> {
 mod tests {
     use super::*;
 
+    impl Rating {
+        fn linked_to_genesis(mut self) -> Self {
+            self.link(crate::chain::genesis(&self.terminal_id));
+            self
+        }
+    }
+
     pub(crate) fn sample() -> Rating {
         Rating {
             id: Uuid::now_v7(),
@@ -353,7 +381,10 @@ mod tests {
             sealed_at: "2026-01-05T09:12:30+07:00".into(),
             seal_cause: SealCause::Completed,
             flags: vec![Flag::SuspectedRepeat],
+            prev_hash: String::new(),
+            hash: String::new(),
         }
+        .linked_to_genesis()
     }
 
     fn field_of(r: &Rating) -> String {
@@ -437,6 +468,8 @@ mod tests {
             "sealed_at",
             "seal_cause",
             "flags",
+            "prev_hash",
+            "hash",
         ];
         let mut keys = keys;
         keys.sort();

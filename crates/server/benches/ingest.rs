@@ -25,7 +25,7 @@ const BATCH: usize = 1_000;
 const NAIVE_SAMPLE: usize = 2_000;
 
 fn rating(terminal: &Terminal, seq: u64) -> Rating {
-    Rating {
+    let mut rating = Rating {
         id: Uuid::now_v7(),
         seq,
         terminal_id: terminal.id.clone(),
@@ -54,7 +54,17 @@ fn rating(terminal: &Terminal, seq: u64) -> Rating {
         sealed_at: "2026-01-05T09:12:20+07:00".into(),
         seal_cause: SealCause::Completed,
         flags: vec![],
-    }
+        prev_hash: String::new(),
+        hash: String::new(),
+    };
+    // Linked to the genesis for seq 1; otherwise to a stand-in (see `ratings` for a chain).
+    let prev = if seq == 1 {
+        hailong_protocol::chain::genesis(&rating.terminal_id)
+    } else {
+        "0".repeat(64)
+    };
+    rating.link(prev);
+    rating
 }
 
 fn batch(ratings: &[Rating]) -> UploadBatch {

@@ -187,7 +187,7 @@ fn generous() -> ServerOptions {
 
 /// A valid rating of `kiosk` with sequence `seq`.
 pub fn rating(kiosk: &Kiosk, seq: u64) -> Rating {
-    Rating {
+    let mut rating = Rating {
         id: Uuid::now_v7(),
         seq,
         terminal_id: kiosk.id.clone(),
@@ -208,12 +208,31 @@ pub fn rating(kiosk: &Kiosk, seq: u64) -> Rating {
         sealed_at: "2026-01-05T09:12:20+07:00".into(),
         seal_cause: SealCause::Completed,
         flags: vec![],
-    }
+        prev_hash: String::new(),
+        hash: String::new(),
+    };
+    // Linked to the genesis for seq 1; otherwise to a stand-in (see `ratings` for a chain).
+    let prev = if seq == 1 {
+        hailong_protocol::chain::genesis(&rating.terminal_id)
+    } else {
+        "0".repeat(64)
+    };
+    rating.link(prev);
+    rating
 }
 
 /// Ratings `seqs` of `kiosk`.
+/// Consecutive seqs form a proper hash chain.
 pub fn ratings(kiosk: &Kiosk, seqs: impl IntoIterator<Item = u64>) -> Vec<Rating> {
-    seqs.into_iter().map(|s| rating(kiosk, s)).collect()
+    let mut out: Vec<Rating> = Vec::new();
+    for seq in seqs {
+        let mut rating = rating(kiosk, seq);
+        if let Some(prev) = out.last().filter(|p| p.seq + 1 == seq) {
+            rating.link(prev.hash.clone());
+        }
+        out.push(rating);
+    }
+    out
 }
 
 /// Asserts the status and the JSON error code; returns the body.
