@@ -52,12 +52,23 @@ pub enum Command {
     },
     /// Enroll this terminal with a provincial server using a one-time code.
     Provision(ProvisionArgs),
+    /// Check the terminal: database, hash chain, disk, configuration, server reach, clock.
+    Doctor {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run one sync round with the server now and report it.
     Sync {
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
+    /// Today's figures (or a day's, or the last N days'): counts per level, the SIPAS share and
+    /// the Decision 766 rate, per counter, staff member and field.
+    Tally(crate::report::TallyArgs),
+    /// Write the ratings and the tally of a date range as CSV or Excel for the commune's report.
+    Export(crate::report::ExportArgs),
 }
 
 /// Options of `hailong provision`.
@@ -207,7 +218,9 @@ pub fn provision(args: &ProvisionArgs) -> Result<ExitCode, CliError> {
         proxy: args.proxy.clone(),
         config_version: None,
     };
-    let mut config_note = "the server has no configuration for this commune yet; it will arrive with a later sync".to_owned();
+    let mut config_note =
+        "the server has no configuration for this commune yet; it will arrive with a later sync"
+            .to_owned();
     if let Some(envelope) = &enrolled.config {
         match TerminalConfig::from_server(&envelope.document, &link) {
             Ok(config) => {
@@ -474,7 +487,10 @@ pub fn status(json_output: bool) -> Result<ExitCode, CliError> {
         match &link {
             None => println!("Not linked to a server; {queued} ratings would be queued."),
             Some(link) => {
-                println!("Server {}: {queued} queued, {quarantined} quarantined", link.url);
+                println!(
+                    "Server {}: {queued} queued, {quarantined} quarantined",
+                    link.url
+                );
                 println!(
                     "Last sync: {}{}",
                     last_sync.as_deref().unwrap_or("never"),
@@ -488,4 +504,43 @@ pub fn status(json_output: bool) -> Result<ExitCode, CliError> {
         println!("Database: {}", database.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `hailong doctor`.
+pub fn doctor(json_output: bool) -> Result<ExitCode, CliError> {
+    use crate::doctor::{Check, Status};
+    let checks: Vec<Check> = match load() {
+        Ok(loaded) => {
+            let mut checks = crate::doctor::local_checks(&loaded);
+            checks.extend(runtime()?.block_on(crate::doctor::server_checks(&loaded)));
+            checks
+        }
+        Err(error) => vec![Check {
+            name: "configuration",
+            status: Status::Fail,
+            detail: error.to_string(),
+            fix: "correct the named field, or provision the terminal again".into(),
+        }],
+    };
+    let ok = checks.iter().all(|c| c.status != Status::Fail);
+    if json_output {
+        println!("{:#}", json!({ "ok": ok, "checks": checks }));
+    } else {
+        for check in &checks {
+            let status = match check.status {
+                Status::Ok => "ok  ",
+                Status::Warn => "WARN",
+                Status::Fail => "FAIL",
+            };
+            println!("{status} {:<13} {}", check.name, check.detail);
+            if !check.fix.is_empty() {
+                println!("     {:<13} -> {}", "", check.fix);
+            }
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

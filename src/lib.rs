@@ -5,8 +5,11 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod doctor;
+pub mod export;
 pub mod font;
 pub mod i18n;
+pub mod report;
 pub mod screen;
 pub mod sync;
 pub mod store;

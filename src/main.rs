@@ -11,10 +11,16 @@ use hailong::{font, theme};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The kiosk logs its life at info; a command prints its answer and only warns on stderr.
+    let default_filter = if cli.command.is_none() || matches!(cli.command, Some(Command::Run(_))) {
+        "info,wgpu=warn,naga=warn,cosmic_text=warn"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,wgpu=warn,naga=warn,cosmic_text=warn".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -25,6 +31,9 @@ fn main() -> ExitCode {
         Some(Command::Status { json }) => cli::status(json),
         Some(Command::Provision(args)) => cli::provision(&args),
         Some(Command::Sync { json }) => cli::sync(json),
+        Some(Command::Doctor { json }) => cli::doctor(json),
+        Some(Command::Tally(args)) => hailong::report::tally(&args),
+        Some(Command::Export(args)) => hailong::report::export(&args),
     };
     match result {
         Ok(code) => code,
