@@ -13,8 +13,12 @@ use iced::{Size, Subscription, Task, window};
 use uuid::Uuid;
 
 use crate::config::{ConfigSource, TerminalConfig};
+use crate::export::{self, ExportError, Exported};
 use crate::i18n::{I18n, Language};
-use crate::screen::{Banner, Context, criteria, dossier, home, reasons, thanks};
+use crate::screen::{Banner, Context, criteria, dossier, home, pin, reasons, staff, thanks};
+use crate::staff::{self as staff_mode, Lockout, Role};
+use crate::store::duty::Shift;
+use crate::store::tally::{Tally, TallyQuery};
 use crate::store::{OpenReport, RatingDraft, Saved, Seal, SealCause, StoreError, Writer};
 use crate::survey::{Level, QuestionSet, Step};
 use crate::sync;
@@ -69,14 +73,18 @@ pub struct Setup {
     pub window: Size,
 }
 
-/// The screen in front of the citizen.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The screen in front of the citizen (or of staff, in staff mode).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Screen {
     Home,
     Reasons(reasons::State),
     Criterion(criteria::State),
     Dossier(dossier::State),
     Thanks,
+    /// The staff PIN pad.
+    Pin(pin::State),
+    /// The staff dashboard.
+    Staff(staff::State),
 }
 
 /// Every message of the app.
@@ -86,6 +94,16 @@ pub enum Message {
     Reasons(reasons::Message),
     Criteria(criteria::Message),
     Dossier(dossier::Message),
+    Pin(pin::Message),
+    Staff(staff::Message),
+    /// The PIN check finished: whose PIN it was, if anyone's.
+    PinChecked(Option<Role>),
+    /// A tally for the dashboard.
+    TallyLoaded(staff::Range, Result<Tally, StoreError>),
+    /// The shifts per counter, read from the store.
+    ShiftsLoaded(Result<BTreeMap<String, Shift>, StoreError>),
+    /// An export finished.
+    Exported(Result<Exported, ExportError>),
     /// The clock moved on.
     Tick,
     /// A key from a keyboard or a barcode scanner.
@@ -156,6 +174,12 @@ pub struct App {
     sync_view: SyncView,
     /// A configuration from the server, applied between citizens.
     pending_config: Option<Box<TerminalConfig>>,
+    /// When the commune's name was pressed (a long press opens staff mode).
+    corner_down: Option<Instant>,
+    /// Wrong staff PINs and the lock they cause.
+    lockout: Lockout,
+    /// Shifts per counter as recorded by staff.
+    shifts: BTreeMap<String, Shift>,
     kiosk: bool,
     scale: f32,
     language: Language,
@@ -182,6 +206,9 @@ impl App {
             sync: setup.sync,
             sync_view: SyncView::default(),
             pending_config: None,
+            corner_down: None,
+            lockout: Lockout::default(),
+            shifts: BTreeMap::new(),
             kiosk: setup.kiosk,
             language: Language::default_language(),
             screen: Screen::Home,
@@ -248,6 +275,47 @@ impl App {
             Message::Reasons(message) => self.on_reasons(message, now),
             Message::Criteria(message) => self.on_criteria(message, now),
             Message::Dossier(message) => self.on_dossier(message, now, true),
+            Message::Pin(message) => self.on_pin(message, now),
+            Message::Staff(message) => self.on_staff(message, now),
+            Message::PinChecked(role) => self.on_pin_checked(role, now),
+            Message::TallyLoaded(range, result) => {
+                if let Screen::Staff(state) = &mut self.screen
+                    && state.range == range
+                {
+                    match result {
+                        Ok(tally) => state.tally = Some(tally),
+                        Err(error) => state.notice = Some(error.to_string()),
+                    }
+                }
+                Task::none()
+            }
+            Message::ShiftsLoaded(result) => {
+                match result {
+                    Ok(shifts) => self.shifts = shifts,
+                    Err(error) => tracing::error!(%error, "cannot read the shifts"),
+                }
+                Task::none()
+            }
+            Message::Exported(result) => {
+                if let Screen::Staff(state) = &mut self.screen {
+                    state.notice = Some(match result {
+                        Ok(exported) => self.i18n.tr_args(
+                            &self.language,
+                            "export-done",
+                            &[(
+                                "file",
+                                exported
+                                    .files
+                                    .first()
+                                    .map(|f| f.display().to_string())
+                                    .unwrap_or_default(),
+                            )],
+                        ),
+                        Err(error) => error.message(&self.i18n, &self.language),
+                    });
+                }
+                Task::none()
+            }
             Message::Key(key, text) => self.on_key(&key, text.as_deref(), now),
             Message::Tick => self.on_tick(now),
             Message::Saved {
@@ -268,7 +336,7 @@ impl App {
                     }
                     Err(error) => Storage::Unavailable(error),
                 };
-                Task::none()
+                self.load_shifts()
             }
             Message::Resized(size) => {
                 // `size` is in logical units of the current scale.
@@ -318,6 +386,193 @@ impl App {
         }
     }
 
+    /// The staff member on duty at `counter`: the recorded shift, else the configuration's.
+    pub fn on_duty(&self, counter: &str) -> Option<String> {
+        match self.shifts.get(counter) {
+            Some(Shift::OnDuty(staff)) => Some(staff.clone()),
+            Some(Shift::Ended) => None,
+            None => self.config.counter(counter).and_then(|c| c.staff.clone()),
+        }
+    }
+
+    fn load_shifts(&self) -> Task<Message> {
+        Task::perform(
+            self.writer.run(|store| store?.shifts()),
+            Message::ShiftsLoaded,
+        )
+    }
+
+    /// Back to the citizen screen; nothing of staff mode stays.
+    fn leave_staff_mode(&mut self, now: Now) {
+        self.reset(now);
+    }
+
+    fn on_pin(&mut self, message: pin::Message, now: Now) -> Task<Message> {
+        if self.bounced(now) {
+            return Task::none();
+        }
+        self.touched(now);
+        let Screen::Pin(pad) = &mut self.screen else {
+            return Task::none();
+        };
+        match pad.update(message) {
+            None => Task::none(),
+            Some(pin::Event::Cancel) => {
+                self.leave_staff_mode(now);
+                Task::none()
+            }
+            Some(pin::Event::Check(pin)) => {
+                let config = self.config.clone();
+                let (reply, outcome) = futures::channel::oneshot::channel();
+                // Argon2 is slow on purpose: off the UI thread, off the store's thread.
+                let spawned =
+                    std::thread::Builder::new()
+                        .name("pin-check".into())
+                        .spawn(move || {
+                            let _ = reply.send(crate::staff::identify(&config, &pin));
+                        });
+                if spawned.is_err() {
+                    return Task::done(Message::PinChecked(None));
+                }
+                Task::perform(
+                    async move { outcome.await.ok().flatten() },
+                    Message::PinChecked,
+                )
+            }
+        }
+    }
+
+    fn on_pin_checked(&mut self, role: Option<Role>, now: Now) -> Task<Message> {
+        let Screen::Pin(pad) = &mut self.screen else {
+            return Task::none();
+        };
+        match role {
+            Some(role) => {
+                self.lockout.succeeded();
+                let today = now.wall.date_naive();
+                let state = staff::State::new(role, today);
+                let range = state.range;
+                self.screen = Screen::Staff(state);
+                self.moved_on(now);
+                self.load_tally(range, now)
+            }
+            None => {
+                self.lockout.failed(now.instant);
+                pad.notice = Some(match self.lockout.remaining(now.instant) {
+                    Some(remaining) => pin::Notice::Locked(remaining),
+                    None => pin::Notice::Wrong {
+                        left: crate::staff::MAX_TRIES - self.lockout.failures(),
+                    },
+                });
+                Task::none()
+            }
+        }
+    }
+
+    fn load_tally(&self, range: staff::Range, now: Now) -> Task<Message> {
+        let (from, to) = range.days(now.wall.date_naive());
+        let query = TallyQuery {
+            from,
+            to,
+            offset: *now.wall.offset(),
+            include_flagged: false,
+        };
+        Task::perform(
+            self.writer.run(move |store| store?.tally(&query)),
+            move |result| Message::TallyLoaded(range, result),
+        )
+    }
+
+    fn on_staff(&mut self, message: staff::Message, now: Now) -> Task<Message> {
+        if self.bounced(now) {
+            return Task::none();
+        }
+        self.touched(now);
+        let today = now.wall.date_naive();
+        let Screen::Staff(state) = &mut self.screen else {
+            return Task::none();
+        };
+        let role = state.role.clone();
+        match state.update(message, today) {
+            None => Task::none(),
+            Some(staff::Event::Load(range)) => self.load_tally(range, now),
+            Some(staff::Event::SignOut) => {
+                self.leave_staff_mode(now);
+                Task::none()
+            }
+            Some(staff::Event::StartShift) => {
+                let Role::Staff(id) = role else {
+                    return Task::none();
+                };
+                self.set_shift(Some(id), now)
+            }
+            Some(staff::Event::EndShift) => self.set_shift(None, now),
+            Some(staff::Event::Export(format, range)) => self.export(format, range, now),
+        }
+    }
+
+    fn set_shift(&mut self, staff: Option<String>, now: Now) -> Task<Message> {
+        let Some(counter) = self.config.default_counter().map(|c| c.id.clone()) else {
+            return Task::none();
+        };
+        let at = now.wall;
+        let _ = self.shifts.insert(
+            counter.clone(),
+            staff.clone().map_or(Shift::Ended, Shift::OnDuty),
+        );
+        Task::perform(
+            self.writer.run(move |store| {
+                let store = store?;
+                store.set_shift(&counter, staff.as_deref(), at)?;
+                store.shifts()
+            }),
+            Message::ShiftsLoaded,
+        )
+    }
+
+    fn export(&self, format: export::Format, range: staff::Range, now: Now) -> Task<Message> {
+        let (from, to) = range.days(now.wall.date_naive());
+        let (folder, _) = export_target(self.writer.path());
+        let extension = match format {
+            export::Format::Xlsx => "xlsx",
+            export::Format::Csv => "csv",
+        };
+        let output = folder.join(format!(
+            "hai-long-{}-{}-{}.{extension}",
+            self.config.commune.code,
+            from.format("%Y%m%d"),
+            to.format("%Y%m%d")
+        ));
+        let request = export::ExportRequest {
+            query: TallyQuery {
+                from,
+                to,
+                offset: *now.wall.offset(),
+                include_flagged: false,
+            },
+            include_personal: false,
+            format,
+            output,
+        };
+        let config = self.config.clone();
+        let i18n = self.i18n.clone();
+        Task::perform(
+            self.writer.run(move |store| {
+                let store = store?;
+                if let Err(error) = std::fs::create_dir_all(&folder) {
+                    return Ok(Err(ExportError::Write {
+                        path: folder.clone(),
+                        reason: error.to_string(),
+                    }));
+                }
+                Ok(export::export(store, &config, &i18n, &request))
+            }),
+            |result: Result<Result<Exported, ExportError>, StoreError>| {
+                Message::Exported(result.unwrap_or_else(|error| Err(ExportError::Store(error))))
+            },
+        )
+    }
+
     /// The sync as staff and technicians see it.
     pub fn sync_view(&self) -> &SyncView {
         &self.sync_view
@@ -356,6 +611,14 @@ impl App {
                 Task::none()
             }
             home::Message::Rate(level) => self.start_rating(level, now),
+            home::Message::CornerPressed => {
+                self.corner_down = Some(now.instant);
+                Task::none()
+            }
+            home::Message::CornerReleased => {
+                self.corner_down = None;
+                Task::none()
+            }
         }
     }
 
@@ -370,7 +633,7 @@ impl App {
             terminal_id: self.config.terminal.id.clone(),
             commune_code: self.config.commune.code.clone(),
             counter_id: counter.map(|c| c.id.clone()),
-            staff_id: counter.and_then(|c| c.staff.clone()),
+            staff_id: counter.and_then(|c| self.on_duty(&c.id)),
             field_id: counter.and_then(|c| c.field.clone()),
             dossier_code: None,
             stage: self.config.terminal.stage,
@@ -554,6 +817,37 @@ impl App {
                     self.reset(now);
                 }
                 self.apply_pending_config();
+                if self.corner_down.is_some_and(|down| {
+                    now.instant.saturating_duration_since(down) >= staff_mode::LONG_PRESS
+                }) {
+                    self.corner_down = None;
+                    self.touched(now);
+                    let mut pad = pin::State::default();
+                    pad.notice = self.lockout.remaining(now.instant).map(pin::Notice::Locked);
+                    self.screen = Screen::Pin(pad);
+                    self.moved_on(now);
+                }
+                Task::none()
+            }
+            Screen::Pin(pad) => {
+                if now.instant.saturating_duration_since(self.last_touch)
+                    >= staff_mode::SESSION_IDLE
+                {
+                    self.leave_staff_mode(now);
+                } else if let Some(pin::Notice::Locked(_)) = pad.notice {
+                    let remaining = self.lockout.remaining(now.instant);
+                    if let Screen::Pin(pad) = &mut self.screen {
+                        pad.notice = remaining.map(pin::Notice::Locked);
+                    }
+                }
+                Task::none()
+            }
+            Screen::Staff(_) => {
+                if now.instant.saturating_duration_since(self.last_touch)
+                    >= staff_mode::SESSION_IDLE
+                {
+                    self.leave_staff_mode(now);
+                }
                 Task::none()
             }
             Screen::Reasons(_) | Screen::Criterion(_) | Screen::Dossier(_) => {
@@ -677,8 +971,8 @@ impl App {
     fn context(&self) -> Context<'_> {
         let counter = self.config.default_counter();
         let staff = counter
-            .and_then(|c| c.staff.as_deref())
-            .and_then(|id| self.config.staff_member(id));
+            .and_then(|c| self.on_duty(&c.id))
+            .and_then(|id| self.config.staff_member(&id));
         Context {
             config: &self.config,
             i18n: &self.i18n,
@@ -686,6 +980,72 @@ impl App {
             counter,
             staff,
             banner: self.banner(),
+        }
+    }
+
+    fn staff_facts(&self) -> staff::Facts {
+        let tr = |key: &str| self.i18n.tr(&self.language, key);
+        let tr_args =
+            |key: &str, args: &[(&str, String)]| self.i18n.tr_args(&self.language, key, args);
+        let who = match &self.screen {
+            Screen::Staff(state) => match &state.role {
+                Role::Supervisor => tr("staff-supervisor"),
+                Role::Staff(id) => self
+                    .config
+                    .staff_member(id)
+                    .map_or_else(|| id.clone(), |s| s.name.clone()),
+            },
+            _ => String::new(),
+        };
+        let counter = self.config.default_counter();
+        let counter_name = counter
+            .map(|c| c.name.get(&self.language).to_owned())
+            .unwrap_or_default();
+        let on_duty = counter.and_then(|c| self.on_duty(&c.id));
+        let duty = match on_duty
+            .as_deref()
+            .and_then(|id| self.config.staff_member(id))
+        {
+            Some(staff) => tr_args(
+                "duty-on",
+                &[
+                    ("counter", counter_name.clone()),
+                    ("staff", staff.name.clone()),
+                ],
+            ),
+            None => tr_args("duty-nobody", &[("counter", counter_name)]),
+        };
+        let on_duty_here = matches!(
+            (&self.screen, &on_duty),
+            (Screen::Staff(staff::State { role: Role::Staff(me), .. }), Some(id)) if me == id
+        );
+        let mut sync = Vec::new();
+        if self.sync.is_none() {
+            sync.push(tr("sync-not-linked"));
+        } else {
+            if let Some(queued) = self.sync_view.queued {
+                sync.push(tr_args("sync-queued", &[("count", queued.to_string())]));
+            }
+            sync.push(match self.sync_view.last_success {
+                Some(at) => tr_args(
+                    "sync-last-success",
+                    &[("time", at.format("%H:%M %d/%m").to_string())],
+                ),
+                None => tr("sync-never"),
+            });
+            if let Some(error) = &self.sync_view.last_error {
+                sync.push(tr_args("sync-last-error", &[("error", error.clone())]));
+            }
+        }
+        staff::Facts {
+            who,
+            duty,
+            on_duty_here,
+            sync,
+            export_folder: match export_target(self.writer.path()) {
+                (_, Some(label)) => tr_args("export-target-usb", &[("label", label)]),
+                (_, None) => tr("export-target-local"),
+            },
         }
     }
 
@@ -716,6 +1076,8 @@ impl App {
             }
             Screen::Dossier(state) => state.view(&ctx).map(Message::Dossier),
             Screen::Thanks => thanks::view(&ctx, self.saving()),
+            Screen::Pin(pad) => pad.view(&ctx).map(Message::Pin),
+            Screen::Staff(state) => state.view(&ctx, &self.staff_facts()).map(Message::Staff),
         };
         hidden_cursor(content, self.kiosk)
     }
@@ -733,6 +1095,35 @@ impl App {
             window::resize_events().map(|(_, size)| Message::Resized(size)),
             window::close_requests().map(Message::CloseRequested),
         ])
+    }
+}
+
+/// Where exports go: the first USB stick mounted under /media or /run/media (read from
+/// /proc/mounts), else the `exports` folder beside the database. The name is the stick's label.
+pub fn export_target(database: &std::path::Path) -> (std::path::PathBuf, Option<String>) {
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let stick = mounts
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(1))
+        // /proc/mounts escapes spaces as \040.
+        .map(|point| point.replace("\\040", " "))
+        .find(|point| point.starts_with("/media/") || point.starts_with("/run/media/"))
+        .map(std::path::PathBuf::from);
+    match stick {
+        Some(path) => {
+            let label = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (path, Some(label))
+        }
+        None => (
+            database.parent().map_or_else(
+                || std::path::PathBuf::from("exports"),
+                |d| d.join("exports"),
+            ),
+            None,
+        ),
     }
 }
 

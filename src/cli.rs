@@ -58,6 +58,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print an Argon2 hash of a PIN read from standard input, for `pin_hash` in the
+    /// configuration (the PIN itself is never stored).
+    HashPin,
     /// Run one sync round with the server now and report it.
     Sync {
         /// Print JSON.
@@ -543,4 +546,24 @@ pub fn doctor(json_output: bool) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `hailong hash-pin`: reads a PIN (4 to 8 digits) from standard input.
+pub fn hash_pin() -> Result<ExitCode, CliError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Usage(format!("cannot read the PIN: {e}")))?;
+    let pin = line.trim();
+    if !(4..=crate::screen::pin::MAX_DIGITS).contains(&pin.len())
+        || !pin.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(CliError::Usage(format!(
+            "a PIN is 4 to {} digits",
+            crate::screen::pin::MAX_DIGITS
+        )));
+    }
+    let hash = crate::staff::hash_pin(pin).map_err(CliError::Usage)?;
+    println!("{hash}");
+    Ok(ExitCode::SUCCESS)
 }

@@ -101,6 +101,8 @@ pub struct TerminalSection {
     pub stage: Stage,
     /// Screen diagonal in inches, to size touch targets in millimetres.
     pub screen_diagonal_inch: f32,
+    /// Argon2 hash (PHC string) of the supervisor's PIN.
+    pub supervisor_pin_hash: Option<String>,
 }
 
 impl Default for TerminalSection {
@@ -111,6 +113,7 @@ impl Default for TerminalSection {
             question_set: None,
             stage: Stage::Return,
             screen_diagonal_inch: 21.5,
+            supervisor_pin_hash: None,
         }
     }
 }
@@ -179,6 +182,10 @@ pub struct Staff {
     pub id: String,
     /// Full name shown to citizens.
     pub name: String,
+    /// Argon2 hash (PHC string) of the staff member's PIN; `hailong hash-pin` makes one.
+    /// No hash: this person cannot open staff mode.
+    #[serde(default)]
+    pub pin_hash: Option<String>,
 }
 
 /// A field of procedures (lĩnh vực).
@@ -356,6 +363,22 @@ impl TerminalConfig {
             if staff.name.trim().is_empty() {
                 return Err((format!("staff[{i}].name"), "must not be empty".into()));
             }
+            if let Some(hash) = &staff.pin_hash
+                && argon2::PasswordHash::new(hash).is_err()
+            {
+                return Err((
+                    format!("staff[{i}].pin_hash"),
+                    "is not an Argon2 hash (make one with `hailong hash-pin`)".into(),
+                ));
+            }
+        }
+        if let Some(hash) = &self.terminal.supervisor_pin_hash
+            && argon2::PasswordHash::new(hash).is_err()
+        {
+            return Err((
+                "terminal.supervisor_pin_hash".into(),
+                "is not an Argon2 hash (make one with `hailong hash-pin`)".into(),
+            ));
         }
         if let Some(counter) = &self.terminal.counter
             && self.counter(counter).is_none()
@@ -712,12 +735,11 @@ impl TerminalConfig {
         link: &ServerLink,
     ) -> Result<Self, ConfigError> {
         let source_name = format!("configuration from {}", link.url);
-        let mut table: toml::Table = serde_json::from_value(document.clone()).map_err(|error| {
-            ConfigError::Syntax {
+        let mut table: toml::Table =
+            serde_json::from_value(document.clone()).map_err(|error| ConfigError::Syntax {
                 source_name: source_name.clone(),
                 message: error.to_string(),
-            }
-        })?;
+            })?;
         table.insert("demo".into(), toml::Value::Boolean(false));
         let terminal = table
             .entry("terminal")

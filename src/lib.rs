@@ -11,6 +11,7 @@ pub mod font;
 pub mod i18n;
 pub mod report;
 pub mod screen;
+pub mod staff;
 pub mod sync;
 pub mod store;
 pub mod survey;

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Some(Command::Provision(args)) => cli::provision(&args),
         Some(Command::Sync { json }) => cli::sync(json),
         Some(Command::Doctor { json }) => cli::doctor(json),
+        Some(Command::HashPin) => cli::hash_pin(),
         Some(Command::Tally(args)) => hailong::report::tally(&args),
         Some(Command::Export(args)) => hailong::report::export(&args),
     };

@@ -6,7 +6,9 @@
 pub mod criteria;
 pub mod dossier;
 pub mod home;
+pub mod pin;
 pub mod reasons;
+pub mod staff;
 pub mod thanks;
 
 use iced::widget::{Space, button, column, container, row, text};
@@ -56,7 +58,18 @@ pub fn page<'a, M: Clone + 'a>(
     header_extra: Option<Element<'a, M>>,
     body: Element<'a, M>,
 ) -> Element<'a, M> {
-    let mut page = column![header(ctx, header_extra)];
+    page_with_corner(ctx, header_extra, body, None)
+}
+
+/// Like [`page`]; holding the commune's name sends `hold.0` on press and `hold.1` on release
+/// (the discreet way into staff mode).
+pub fn page_with_corner<'a, M: Clone + 'a>(
+    ctx: &Context<'_>,
+    header_extra: Option<Element<'a, M>>,
+    body: Element<'a, M>,
+    hold: Option<(M, M)>,
+) -> Element<'a, M> {
+    let mut page = column![header(ctx, header_extra, hold)];
     if ctx.config.demo {
         page = page.push(strip(ctx.tr("demo-badge"), theme::demo_badge));
     }
@@ -89,7 +102,11 @@ fn strip<'a, M: 'a>(
         .into()
 }
 
-fn header<'a, M: 'a>(ctx: &Context<'_>, extra: Option<Element<'a, M>>) -> Element<'a, M> {
+fn header<'a, M: Clone + 'a>(
+    ctx: &Context<'_>,
+    extra: Option<Element<'a, M>>,
+    hold: Option<(M, M)>,
+) -> Element<'a, M> {
     let commune = &ctx.config.commune;
     let mut names = column![
         text(commune.name.clone())
@@ -108,7 +125,14 @@ fn header<'a, M: 'a>(ctx: &Context<'_>, extra: Option<Element<'a, M>>) -> Elemen
     if let Some(desk) = desk {
         names = names.push(text(desk).size(text_size::SMALL));
     }
-    let mut band = row![names.width(Length::Fill)].align_y(Alignment::Center);
+    let names: Element<'a, M> = match hold {
+        Some((press, release)) => iced::widget::mouse_area(names)
+            .on_press(press)
+            .on_release(release)
+            .into(),
+        None => names.into(),
+    };
+    let mut band = row![container(names).width(Length::Fill)].align_y(Alignment::Center);
     if let Some(extra) = extra {
         band = band.push(extra);
     }
@@ -124,6 +148,11 @@ fn header<'a, M: 'a>(ctx: &Context<'_>, extra: Option<Element<'a, M>>) -> Elemen
 /// The main action of a screen.
 pub fn primary<'a, M: Clone + 'a>(label: String, message: M) -> Element<'a, M> {
     action(label, message, theme::primary_button)
+}
+
+/// A secondary action (Cancel).
+pub fn secondary<'a, M: Clone + 'a>(label: String, message: M) -> Element<'a, M> {
+    action(label, message, theme::secondary_button)
 }
 
 /// The way past a follow-up page without answering it.

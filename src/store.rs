@@ -6,6 +6,7 @@
 //! Sealing gives it the next per-terminal sequence number; a sealed rating is never changed or
 //! deleted (triggers in the schema refuse it). Only sealed ratings are synced.
 
+pub mod duty;
 mod migrations;
 pub mod rating;
 pub mod sync_state;

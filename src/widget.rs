@@ -1,5 +1,6 @@
 //! Reusable touch widgets.
 
+pub mod chart;
 pub mod check;
 pub mod face;
 pub mod hidden_cursor;

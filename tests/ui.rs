@@ -456,3 +456,184 @@ fn a_failed_write_is_apologised_for_kept_and_retried() {
     assert_eq!(rating.seal_cause, Some(SealCause::Completed));
     assert_eq!(rating.draft.level.value, 3);
 }
+
+// ---- Staff mode -------------------------------------------------------------------------
+
+impl Kiosk {
+    /// A kiosk whose store already holds a realistic morning of ratings.
+    fn seeded() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("hailong.db");
+        seed(&database);
+        Self::at(TerminalConfig::demo(), dir, database)
+    }
+
+    /// Holds the commune's name for `seconds`, as staff do to open staff mode.
+    fn hold_corner(&mut self, seconds: u64) {
+        let at = self.position_of("Phường Ba Đình");
+        self.now = self.now.after(Duration::from_secs(1));
+        self.press_at(at, true);
+        for _ in 0..seconds {
+            self.wait(Duration::from_secs(1));
+        }
+        self.press_at(at, false);
+    }
+
+    fn press_at(&mut self, point: Point, down: bool) {
+        use iced::mouse;
+        let event = if down {
+            iced::Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left))
+        } else {
+            iced::Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Left))
+        };
+        let messages: Vec<Message> = {
+            let mut ui = Simulator::with_size(font::settings(), KIOSK_SMALL, self.app.view());
+            ui.point_at(point);
+            let _ = ui.simulate([event]);
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            self.send(message);
+        }
+    }
+
+    fn sign_in(&mut self, pin: &str) {
+        self.hold_corner(3);
+        assert!(matches!(self.app.screen(), Screen::Pin(_)), "PIN pad open");
+        for digit in pin.chars() {
+            self.tap(&digit.to_string());
+        }
+        self.tap("Đăng nhập");
+    }
+}
+
+/// 30 ratings between 7:00 and 11:00 on the test day, at both counters, with reasons.
+fn seed(database: &Path) {
+    use hailong::config::Stage;
+    use hailong::store::{RatingDraft, Seal};
+    use hailong::survey::Level;
+    let (mut store, _) = Store::open(database, wall_clock()).expect("open");
+    let morning = DateTime::parse_from_rfc3339("2026-11-23T07:05:00+07:00").expect("time");
+    for i in 0..30u32 {
+        let level = [3, 3, 2, 3, 1, 2, 3, 3, 2, 1][i as usize % 10];
+        let tapped = morning + chrono::Duration::minutes(i64::from(i) * 8);
+        let draft = RatingDraft {
+            id: uuid::Uuid::now_v7(),
+            terminal_id: "demo".into(),
+            commune_code: "00004".into(),
+            counter_id: Some(if i % 3 == 0 { "q2" } else { "q1" }.into()),
+            staff_id: Some(if i % 3 == 0 { "nv-minh" } else { "nv-lan" }.into()),
+            field_id: Some("ho-tich".into()),
+            dossier_code: None,
+            stage: Stage::Return,
+            question_set_id: "nhanh-3".into(),
+            question_set_version: 1,
+            level: Level::new(level, 3).expect("level"),
+            answers: vec![],
+            reasons: if level == 1 {
+                vec!["cho-lau".into(), "thu-tuc".into()]
+            } else {
+                vec![]
+            },
+            language: "vi".into(),
+            device_time: tapped,
+        };
+        let seal = Seal {
+            cause: SealCause::Completed,
+            at: tapped + chrono::Duration::seconds(20),
+            repeat_interval: Duration::from_secs(20),
+        };
+        let _ = store.save(&draft, Some(&seal)).expect("save");
+    }
+}
+
+#[test]
+fn a_long_press_and_a_pin_open_the_dashboard_which_leaves_by_itself() {
+    let mut kiosk = Kiosk::seeded();
+    // A short press does nothing.
+    kiosk.hold_corner(1);
+    assert_eq!(kiosk.app.screen(), &Screen::Home);
+    kiosk.hold_corner(3);
+    assert!(matches!(kiosk.app.screen(), Screen::Pin(_)));
+    kiosk.tap("1");
+    kiosk.tap("1");
+    kiosk.snapshot("staff-pin");
+    kiosk.tap("1");
+    kiosk.tap("1");
+    kiosk.tap("Đăng nhập");
+    let Screen::Staff(state) = kiosk.app.screen() else {
+        panic!("dashboard expected, got {:?}", kiosk.app.screen());
+    };
+    let tally = state.tally.as_ref().expect("today's tally loaded");
+    assert_eq!(tally.all.total, 30);
+    assert!(kiosk.shows("Đang đăng nhập: Nguyễn Thị Lan"));
+    kiosk.snapshot("staff-dashboard-today");
+    kiosk.tap("30 ngày");
+    kiosk.snapshot("staff-dashboard-30-days");
+    // No touch for a minute: back to the citizen screen, nothing of staff mode left.
+    kiosk.wait(Duration::from_secs(30));
+    assert!(matches!(kiosk.app.screen(), Screen::Staff(_)));
+    kiosk.wait(Duration::from_secs(31));
+    assert_eq!(kiosk.app.screen(), &Screen::Home);
+    assert!(!kiosk.shows("Đang đăng nhập: Nguyễn Thị Lan"));
+}
+
+#[test]
+fn five_wrong_pins_lock_the_pad_for_a_while() {
+    let mut kiosk = Kiosk::demo();
+    kiosk.hold_corner(3);
+    for attempt in 1..=5 {
+        for digit in ["1", "2", "3", "4"] {
+            kiosk.tap(digit);
+        }
+        kiosk.tap("Đăng nhập");
+        if attempt < 5 {
+            assert!(kiosk.shows(&format!("Mã PIN không đúng. Còn {} lần thử.", 5 - attempt)));
+        }
+    }
+    assert!(matches!(
+        kiosk.app.screen(),
+        Screen::Pin(pad) if matches!(pad.notice, Some(hailong::screen::pin::Notice::Locked(_)))
+    ));
+    kiosk.snapshot("staff-pin-locked");
+    // Even the right PIN is refused while locked.
+    for digit in ["1", "1", "1", "1"] {
+        kiosk.tap(digit);
+    }
+    kiosk.tap("Đăng nhập");
+    assert!(matches!(kiosk.app.screen(), Screen::Pin(_)));
+    // 30 s after the lock (the taps above took 5 s), the pad takes PINs again.
+    kiosk.wait(Duration::from_secs(26));
+    for digit in ["1", "1", "1", "1"] {
+        kiosk.tap(digit);
+    }
+    kiosk.tap("Đăng nhập");
+    assert!(matches!(kiosk.app.screen(), Screen::Staff(_)));
+}
+
+#[test]
+fn ratings_go_to_the_staff_member_on_duty() {
+    let mut kiosk = Kiosk::demo();
+    kiosk.sign_in("2222");
+    kiosk.tap("Nhận ca tại Quầy số 1");
+    assert!(kiosk.shows("Quầy số 1: Trần Văn Minh đang trực"));
+    kiosk.tap("Thoát");
+    assert!(kiosk.shows("Quầy số 1 · Cán bộ: Trần Văn Minh"));
+    kiosk.tap("Rất hài lòng");
+    kiosk.tap("Bỏ qua");
+    kiosk.wait(Duration::from_secs(6));
+    assert_eq!(
+        kiosk.only_rating().draft.staff_id.as_deref(),
+        Some("nv-minh")
+    );
+
+    kiosk.sign_in("2222");
+    kiosk.tap("Kết thúc ca");
+    kiosk.tap("Thoát");
+    assert!(kiosk.shows("Quầy số 1"));
+    kiosk.tap("Hài lòng");
+    kiosk.tap("Bỏ qua");
+    let sealed = kiosk.sealed();
+    assert_eq!(sealed.len(), 2);
+    assert_eq!(sealed[1].draft.staff_id, None);
+}

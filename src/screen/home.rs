@@ -3,7 +3,7 @@
 use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Length};
 
-use super::{Context, page};
+use super::Context;
 use crate::font;
 use crate::i18n::Language;
 use crate::survey::{Level, QuestionSet};
@@ -18,6 +18,10 @@ pub enum Message {
     Rate(Level),
     /// A language was picked.
     Language(Language),
+    /// The commune's name is pressed (held long, it opens staff mode).
+    CornerPressed,
+    /// ... and released.
+    CornerReleased,
 }
 
 /// The screen.
@@ -51,7 +55,12 @@ pub fn view<'a>(ctx: &Context<'_>, set: &QuestionSet) -> Element<'a, Message> {
         container(levels).height(Length::FillPortion(5)),
     ]
     .spacing(size::GAP);
-    page(ctx, Some(language_switch(ctx)), body.into())
+    super::page_with_corner(
+        ctx,
+        Some(language_switch(ctx)),
+        body.into(),
+        Some((Message::CornerPressed, Message::CornerReleased)),
+    )
 }
 
 fn level_button<'a>(ctx: &Context<'_>, level: Level) -> Element<'a, Message> {

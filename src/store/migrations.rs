@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_ratings.sql"),
     include_str!("migrations/0002_sync.sql"),
     include_str!("migrations/0003_chain.sql"),
+    include_str!("migrations/0004_duty.sql"),
 ];
 
 /// The schema version this build writes.

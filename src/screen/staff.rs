@@ -1,0 +1,433 @@
+//! The staff dashboard: today's (or any day's, or the last 7 / 30 days') tallies with charts,
+//! the shift at this counter, the sync in plain words, and the export. Aggregates only: no
+//! individual answer is shown here.
+
+use chrono::{Days, NaiveDate};
+use iced::widget::{button, column, container, row, scrollable, text};
+use iced::{Alignment, Length};
+
+use super::{Context, page};
+use crate::export::Format;
+use crate::font;
+use crate::staff::Role;
+use crate::store::tally::Tally;
+use crate::survey::Sentiment;
+use crate::theme::{self, size, text_size};
+use crate::widget::Element;
+use crate::widget::chart;
+
+/// The days shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Range {
+    /// One day.
+    Day(NaiveDate),
+    /// The last N days up to today.
+    Last(u64),
+}
+
+impl Range {
+    /// (first, last) day, given today.
+    pub fn days(self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        match self {
+            Self::Day(day) => (day, day),
+            Self::Last(n) => (
+                today
+                    .checked_sub_days(Days::new(n.saturating_sub(1)))
+                    .unwrap_or(today),
+                today,
+            ),
+        }
+    }
+}
+
+/// The dashboard's own state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    /// Who is signed in.
+    pub role: Role,
+    pub range: Range,
+    /// The tally of `range`, once computed.
+    pub tally: Option<Tally>,
+    /// The outcome of the last export or shift change, in words.
+    pub notice: Option<String>,
+    /// Today by the device clock, given by the app.
+    pub today: NaiveDate,
+}
+
+/// What staff can do here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Range(Range),
+    PreviousDay,
+    NextDay,
+    StartShift,
+    EndShift,
+    Export(Format),
+    SignOut,
+}
+
+/// What the app should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Compute the tally of these days.
+    Load(Range),
+    StartShift,
+    EndShift,
+    Export(Format, Range),
+    SignOut,
+}
+
+/// What the dashboard shows besides the tally, gathered by the app.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    /// The signed-in person's name.
+    pub who: String,
+    /// "Quầy số 1: Nguyễn Thị Lan đang trực", or nobody.
+    pub duty: String,
+    /// Whether the signed-in staff member is the one on duty here.
+    pub on_duty_here: bool,
+    /// The sync in plain words, one line each.
+    pub sync: Vec<String>,
+    /// Where exports go.
+    pub export_folder: String,
+}
+
+impl State {
+    /// A fresh dashboard on today.
+    pub fn new(role: Role, today: NaiveDate) -> Self {
+        Self {
+            role,
+            range: Range::Day(today),
+            tally: None,
+            notice: None,
+            today,
+        }
+    }
+
+    /// Handles a message.
+    pub fn update(&mut self, message: Message, today: NaiveDate) -> Option<Event> {
+        self.today = today;
+        let range = match message {
+            Message::Range(range) => range,
+            Message::PreviousDay => {
+                let (first, _) = self.range.days(today);
+                Range::Day(first.pred_opt().unwrap_or(first))
+            }
+            Message::NextDay => {
+                let (_, last) = self.range.days(today);
+                Range::Day(last.succ_opt().unwrap_or(last).min(today))
+            }
+            Message::StartShift => return Some(Event::StartShift),
+            Message::EndShift => return Some(Event::EndShift),
+            Message::Export(format) => return Some(Event::Export(format, self.range)),
+            Message::SignOut => return Some(Event::SignOut),
+        };
+        self.range = range;
+        self.tally = None;
+        Some(Event::Load(range))
+    }
+
+    /// The dashboard.
+    pub fn view<'a>(&self, ctx: &Context<'_>, facts: &Facts) -> Element<'a, Message> {
+        let signed_in = text(ctx.tr_args("staff-signed-in", &[("name", facts.who.clone())]))
+            .size(text_size::BODY)
+            .font(font::BOLD)
+            .color(theme::PALETTE.on_accent);
+        let sign_out = button(
+            container(
+                text(ctx.tr("action-sign-out"))
+                    .size(text_size::BODY)
+                    .font(font::BOLD),
+            )
+            .center_x(Length::Fill)
+            .center_y(Length::Fill),
+        )
+        .on_press(Message::SignOut)
+        .width(150)
+        .height(size::TOUCH_MIN)
+        .style(theme::language_button(true));
+        let header_extra: Element<'a, Message> = row![signed_in, sign_out]
+            .spacing(20)
+            .align_y(Alignment::Center)
+            .into();
+        let body = column![
+            self.range_bar(ctx, self.today),
+            self.figures(ctx),
+            row![
+                column![self.levels(ctx), self.charts(ctx, self.today)]
+                    .spacing(12)
+                    .width(Length::Fill),
+                self.side(ctx, facts),
+            ]
+            .spacing(12),
+        ]
+        .spacing(12);
+        page(
+            ctx,
+            Some(header_extra),
+            scrollable(body).height(Length::Fill).into(),
+        )
+    }
+
+    fn range_bar<'a>(&self, ctx: &Context<'_>, today: NaiveDate) -> Element<'a, Message> {
+        let choice = |label: String, range: Range| -> Element<'a, Message> {
+            let active = self.range == range;
+            small_button(label, Message::Range(range), active)
+        };
+        let (first, last) = self.range.days(today);
+        let shown = if first == last {
+            ctx.tr_args(
+                "range-day",
+                &[("date", first.format("%d/%m/%Y").to_string())],
+            )
+        } else {
+            ctx.tr_args(
+                "range-span",
+                &[
+                    ("from", first.format("%d/%m/%Y").to_string()),
+                    ("to", last.format("%d/%m/%Y").to_string()),
+                ],
+            )
+        };
+        row![
+            choice(ctx.tr("range-today"), Range::Day(today)),
+            choice(ctx.tr("range-7-days"), Range::Last(7)),
+            choice(ctx.tr("range-30-days"), Range::Last(30)),
+            small_button(ctx.tr("range-previous"), Message::PreviousDay, false),
+            small_button(ctx.tr("range-next"), Message::NextDay, false),
+            text(shown).size(text_size::ANSWER).font(font::BOLD),
+        ]
+        .spacing(12)
+        .align_y(Alignment::Center)
+        .into()
+    }
+
+    fn figures<'a>(&self, ctx: &Context<'_>) -> Element<'a, Message> {
+        let none = ctx.tr("kpi-none");
+        let percent = |share: Option<f64>| {
+            share.map_or_else(|| none.clone(), |s| format!("{:.1}%", s * 100.0))
+        };
+        let (total, sipas, rate, flagged) = match &self.tally {
+            Some(tally) => (
+                tally.all.total.to_string(),
+                percent(tally.all.sipas_share()),
+                percent(tally.all.rate_766()),
+                tally.flagged.to_string(),
+            ),
+            None => (none.clone(), none.clone(), none.clone(), none.clone()),
+        };
+        let card = |label: String, value: String| -> Element<'a, Message> {
+            container(
+                column![
+                    text(label)
+                        .size(text_size::SMALL)
+                        .color(theme::PALETTE.muted),
+                    text(value).size(text_size::COMMUNE).font(font::BOLD),
+                ]
+                .spacing(2),
+            )
+            .padding([8.0, 16.0])
+            .width(Length::Fill)
+            .style(theme::card)
+            .into()
+        };
+        row![
+            card(ctx.tr("kpi-total"), total),
+            card(ctx.tr("kpi-sipas"), sipas),
+            card(ctx.tr("kpi-766"), rate),
+            card(ctx.tr("kpi-flagged"), flagged),
+        ]
+        .spacing(12)
+        .into()
+    }
+
+    /// Counts per level, a small face beside each.
+    fn levels<'a>(&self, ctx: &Context<'_>) -> Element<'a, Message> {
+        let mut levels = row![].spacing(8);
+        if let Some(tally) = &self.tally {
+            let scale = crate::survey::scale(ctx.config.active_question_set().levels);
+            for sentiment in [
+                Sentiment::VerySatisfied,
+                Sentiment::Satisfied,
+                Sentiment::Neutral,
+                Sentiment::Unsatisfied,
+                Sentiment::VeryUnsatisfied,
+            ] {
+                let n = tally.all.by_sentiment[sentiment_index(sentiment)];
+                // The levels of the set in use, and any other level that has ratings.
+                if n == 0 && !scale.contains(&sentiment) {
+                    continue;
+                }
+                levels = levels.push(
+                    container(
+                        row![
+                            crate::widget::face::face(sentiment, 28.0),
+                            text(format!("{} {n}", ctx.tr(sentiment.label_key())))
+                                .size(text_size::SMALL),
+                        ]
+                        .spacing(6)
+                        .align_y(Alignment::Center),
+                    )
+                    .padding([4.0, 8.0])
+                    .style(theme::card),
+                );
+            }
+        }
+        levels.into()
+    }
+
+    fn charts<'a>(&self, ctx: &Context<'_>, today: NaiveDate) -> Element<'a, Message> {
+        let Some(tally) = &self.tally else {
+            return text(ctx.tr("chart-loading")).size(text_size::BODY).into();
+        };
+        let (first, last) = self.range.days(today);
+        let (title, over_time) = if first == last {
+            (
+                ctx.tr("chart-hourly"),
+                chart::hourly(&tally.per_hour, 7, 17),
+            )
+        } else {
+            let days = tally
+                .per_day
+                .iter()
+                .map(|(day, n, satisfied)| {
+                    let share = (*n > 0).then(|| *satisfied as f64 / *n as f64);
+                    (day.format("%d/%m").to_string(), share)
+                })
+                .collect();
+            (ctx.tr("chart-daily"), chart::daily_share(days))
+        };
+        let mut reasons: Vec<(String, u64)> = tally
+            .reasons
+            .iter()
+            .map(|(id, n)| (reason_text(ctx, id), *n))
+            .collect();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        reasons.truncate(8);
+        let reasons_chart: Element<'a, Message> = if reasons.is_empty() {
+            text(ctx.tr("chart-no-reasons"))
+                .size(text_size::BODY)
+                .color(theme::PALETTE.muted)
+                .into()
+        } else {
+            chart::bars(reasons)
+        };
+        let panel = |title: String, chart: Element<'a, Message>| -> Element<'a, Message> {
+            container(
+                column![
+                    text(title).size(text_size::BODY).font(font::BOLD),
+                    container(chart).height(190),
+                ]
+                .spacing(8),
+            )
+            .padding(12)
+            .width(Length::Fill)
+            .style(theme::card)
+            .into()
+        };
+        row![
+            panel(title, over_time),
+            panel(ctx.tr("chart-reasons"), reasons_chart)
+        ]
+        .spacing(12)
+        .into()
+    }
+
+    fn side<'a>(&self, ctx: &Context<'_>, facts: &Facts) -> Element<'a, Message> {
+        let shift = if facts.on_duty_here {
+            small_button(ctx.tr("duty-end"), Message::EndShift, false)
+        } else {
+            let counter = ctx
+                .counter
+                .map(|c| c.name.get(ctx.language).to_owned())
+                .unwrap_or_default();
+            small_button(
+                ctx.tr_args("duty-start", &[("counter", counter)]),
+                Message::StartShift,
+                false,
+            )
+        };
+        let duty = column![
+            text(facts.duty.clone())
+                .size(text_size::SMALL)
+                .font(font::BOLD),
+            shift,
+        ]
+        .spacing(8);
+        let mut sync = column![
+            text(ctx.tr("sync-title"))
+                .size(text_size::SMALL)
+                .font(font::BOLD)
+        ]
+        .spacing(2);
+        for line in &facts.sync {
+            sync = sync.push(text(line.clone()).size(text_size::SMALL));
+        }
+        let mut export = column![
+            row![
+                small_button(ctx.tr("export-excel"), Message::Export(Format::Xlsx), false),
+                small_button(ctx.tr("export-csv"), Message::Export(Format::Csv), false),
+            ]
+            .spacing(12),
+            text(facts.export_folder.clone())
+                .size(text_size::SMALL)
+                .color(theme::PALETTE.muted),
+        ]
+        .spacing(8);
+        if let Some(notice) = &self.notice {
+            export = export.push(text(notice.clone()).size(text_size::SMALL).font(font::BOLD));
+        }
+        let boxed = |content: Element<'a, Message>| -> Element<'a, Message> {
+            container(content)
+                .padding(10)
+                .width(Length::Fill)
+                .style(theme::card)
+                .into()
+        };
+        column![boxed(duty.into()), boxed(sync.into()), boxed(export.into())]
+            .spacing(10)
+            .width(390)
+            .into()
+    }
+}
+
+/// Staff screens are denser than the citizen's, but stay well above 9 mm.
+const STAFF_BUTTON: f32 = 60.0;
+
+fn small_button<'a>(label: String, message: Message, active: bool) -> Element<'a, Message> {
+    button(
+        container(text(label).size(text_size::BODY).font(font::BOLD))
+            .center_y(Length::Fill)
+            .padding([0.0, 8.0]),
+    )
+    .on_press(message)
+    .height(STAFF_BUTTON)
+    .style(if active {
+        theme::selected_button
+    } else {
+        theme::secondary_button
+    })
+    .into()
+}
+
+fn sentiment_index(sentiment: Sentiment) -> usize {
+    match sentiment {
+        Sentiment::VeryUnsatisfied => 0,
+        Sentiment::Unsatisfied => 1,
+        Sentiment::Neutral => 2,
+        Sentiment::Satisfied => 3,
+        Sentiment::VerySatisfied => 4,
+    }
+}
+
+fn reason_text(ctx: &Context<'_>, id: &str) -> String {
+    ctx.config
+        .question_sets
+        .iter()
+        .flat_map(|set| set.reasons.iter())
+        .find(|reason| reason.id == id)
+        .map_or_else(
+            || id.to_owned(),
+            |reason| reason.text.get(ctx.language).to_owned(),
+        )
+}
