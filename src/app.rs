@@ -307,7 +307,8 @@ impl App {
                                 exported
                                     .files
                                     .first()
-                                    .map(|f| f.display().to_string())
+                                    .and_then(|f| f.file_name())
+                                    .map(|f| f.to_string_lossy().into_owned())
                                     .unwrap_or_default(),
                             )],
                         ),

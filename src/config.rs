@@ -103,6 +103,8 @@ pub struct TerminalSection {
     pub screen_diagonal_inch: f32,
     /// Argon2 hash (PHC string) of the supervisor's PIN.
     pub supervisor_pin_hash: Option<String>,
+    /// Days of log files kept in the data directory.
+    pub log_keep_days: u16,
 }
 
 impl Default for TerminalSection {
@@ -114,6 +116,7 @@ impl Default for TerminalSection {
             stage: Stage::Return,
             screen_diagonal_inch: 21.5,
             supervisor_pin_hash: None,
+            log_keep_days: 30,
         }
     }
 }
@@ -328,6 +331,9 @@ impl TerminalConfig {
         }
         if self.terminal.id.trim().is_empty() || self.terminal.id.len() > 64 {
             return invalid("terminal.id", "must be 1 to 64 characters");
+        }
+        if !(1..=3650).contains(&self.terminal.log_keep_days) {
+            return invalid("terminal.log_keep_days", "must be between 1 and 3650");
         }
         if !(7.0..=100.0).contains(&self.terminal.screen_diagonal_inch) {
             return invalid(

@@ -114,7 +114,11 @@ pub fn local_checks(loaded: &Loaded) -> Vec<Check> {
     }
     checks.push(Check::ok(
         "logs",
-        "written to standard error (the systemd journal when run as a service)",
+        format!(
+            "daily files in {} (kept {} days), and standard error",
+            crate::logging::dir(&loaded.paths.data_dir).display(),
+            loaded.config.terminal.log_keep_days
+        ),
     ));
     checks
 }

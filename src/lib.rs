@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod export;
 pub mod font;
 pub mod i18n;
+pub mod logging;
 pub mod report;
 pub mod screen;
 pub mod staff;

@@ -12,18 +12,22 @@ use hailong::{font, theme};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The kiosk logs its life at info; a command prints its answer and only warns on stderr.
-    let default_filter = if cli.command.is_none() || matches!(cli.command, Some(Command::Run(_))) {
-        "info,wgpu=warn,naga=warn,cosmic_text=warn"
-    } else {
-        "warn"
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| default_filter.into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Both keep an info log in the data directory.
+    let kiosk = cli.command.is_none() || matches!(cli.command, Some(Command::Run(_)));
+    let quiet = "info,wgpu=warn,naga=warn,cosmic_text=warn,iced_winit=warn";
+    let paths = hailong::config::Paths::from_env().ok();
+    let keep_days = paths
+        .as_ref()
+        .and_then(|p| hailong::config::TerminalConfig::load(&p.config_dir).ok())
+        .map_or(hailong::logging::DEFAULT_KEEP_DAYS, |(c, _)| {
+            usize::from(c.terminal.log_keep_days)
+        });
+    let _log_guard = hailong::logging::init(
+        paths.as_ref().map(|p| p.data_dir.as_path()),
+        keep_days,
+        quiet,
+        if kiosk { quiet } else { "warn" },
+    );
     let result = match cli.command {
         None => run(&cli.run),
         Some(Command::Run(args)) => run(&args),
