@@ -76,13 +76,18 @@ pub enum Command {
 
 /// Options of `hailong provision`.
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["server", "file"])))]
 pub struct ProvisionArgs {
     /// Base URL of the provincial server, e.g. https://hailong.tinh.gov.vn
-    #[arg(long)]
-    pub server: String,
+    #[arg(long, requires = "code")]
+    pub server: Option<String>,
     /// The one-time enrollment code from `hailong-server terminal add`.
-    #[arg(long)]
-    pub code: String,
+    #[arg(long, requires = "server")]
+    pub code: Option<String>,
+    /// Provision offline from a file (a terminal configuration, optionally with a `[server]`
+    /// table: url, terminal_id, token, ca_cert, proxy), e.g. from a USB stick.
+    #[arg(long, conflicts_with_all = ["server", "code"])]
+    pub file: Option<std::path::PathBuf>,
     /// A provincial CA certificate (PEM) to trust instead of the public roots; copied into the
     /// configuration directory.
     #[arg(long)]
@@ -185,10 +190,17 @@ fn now() -> chrono::DateTime<chrono::FixedOffset> {
 /// `hailong provision --server URL --code CODE`.
 pub fn provision(args: &ProvisionArgs) -> Result<ExitCode, CliError> {
     let paths = Paths::from_env()?;
-    if !(args.server.starts_with("http://") || args.server.starts_with("https://")) {
+    if let Some(file) = &args.file {
+        return provision_from_file(&paths, file, args.json);
+    }
+    let (Some(server), Some(code)) = (&args.server, &args.code) else {
+        return Err(CliError::Usage(
+            "give --server URL --code CODE, or --file FILE".into(),
+        ));
+    };
+    if !(server.starts_with("http://") || server.starts_with("https://")) {
         return Err(CliError::Usage(format!(
-            "--server: \"{}\" must start with https:// (or http:// on a test network)",
-            args.server
+            "--server: \"{server}\" must start with https:// (or http:// on a test network)"
         )));
     }
     let io = |what: &str, e: std::io::Error| CliError::Usage(format!("{what}: {e}"));
@@ -206,11 +218,11 @@ pub fn provision(args: &ProvisionArgs) -> Result<ExitCode, CliError> {
         None => None,
     };
     let endpoint = crate::sync::client::Endpoint {
-        url: args.server.trim_end_matches('/').to_owned(),
+        url: server.trim_end_matches('/').to_owned(),
         ca_cert: ca_cert.clone(),
         proxy: args.proxy.clone(),
     };
-    let code: String = args.code.chars().filter(|c| !c.is_whitespace()).collect();
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let enrolled = runtime()?.block_on(crate::sync::client::enroll(&endpoint, &code))?;
     let mut link = ServerLink {
         url: endpoint.url.clone(),
@@ -565,5 +577,93 @@ pub fn hash_pin() -> Result<ExitCode, CliError> {
     }
     let hash = crate::staff::hash_pin(pin).map_err(CliError::Usage)?;
     println!("{hash}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hailong provision --file F`: the same validation as everywhere; the ratings already recorded
+/// are kept (the database is not touched).
+fn provision_from_file(
+    paths: &Paths,
+    file: &std::path::Path,
+    json_output: bool,
+) -> Result<ExitCode, CliError> {
+    let name = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        CliError::Config(crate::config::ConfigError::Read {
+            path: name.clone(),
+            message: e.to_string(),
+        })
+    })?;
+    let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
+        CliError::Config(crate::config::ConfigError::Syntax {
+            source_name: name.clone(),
+            message: e.to_string().trim_end().to_owned(),
+        })
+    })?;
+    let server = table.remove("server");
+    let config_text = toml::to_string(&table).map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut config = TerminalConfig::parse(&config_text, &name)?;
+    config.demo = false;
+    let link = match server {
+        None => None,
+        Some(server) => {
+            let mut server = match server {
+                toml::Value::Table(table) => table,
+                _ => {
+                    return Err(CliError::Config(crate::config::ConfigError::Invalid {
+                        source_name: name,
+                        field: "server".into(),
+                        message: "must be a table with url and token".into(),
+                    }));
+                }
+            };
+            server
+                .entry("terminal_id")
+                .or_insert_with(|| config.terminal.id.clone().into());
+            let text = toml::to_string(&server).map_err(|e| CliError::Usage(e.to_string()))?;
+            Some(ServerLink::parse(&text, &format!("{name} [server]"))?)
+        }
+    };
+    if let Some(link) = &link {
+        config.terminal.id.clone_from(&link.terminal_id);
+    }
+    let io = |what: &str, e: std::io::Error| CliError::Usage(format!("{what}: {e}"));
+    config
+        .save(&paths.config_dir)
+        .map_err(|e| io("writing terminal.toml", e))?;
+    match &link {
+        Some(link) => link
+            .save(&paths.config_dir)
+            .map_err(|e| io("writing server.toml", e))?,
+        None => {
+            // Offline only: no server to send to until one is provisioned.
+            let stale = paths.config_dir.join(crate::config::SERVER_FILE);
+            if stale.exists() {
+                eprintln!(
+                    "note: {} is kept; ratings keep going to that server",
+                    stale.display()
+                );
+            }
+        }
+    }
+    if json_output {
+        println!(
+            "{}",
+            json!({
+                "terminal": config.terminal.id,
+                "commune": config.commune.code,
+                "config_version": config.config_version,
+                "server": link.as_ref().map(|l| l.url.clone()),
+            })
+        );
+    } else {
+        println!(
+            "Provisioned terminal {} for {} ({}) from {name}; configuration {}.",
+            config.terminal.id, config.commune.name, config.commune.code, config.config_version
+        );
+        if let Some(link) = &link {
+            println!("Ratings will be sent to {}.", link.url);
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -704,13 +704,17 @@ impl ServerLink {
                 });
             }
         };
-        let source_name = path.display().to_string();
-        let link: Self = toml::from_str(&text).map_err(|error| ConfigError::Syntax {
-            source_name: source_name.clone(),
+        Self::parse(&text, &path.display().to_string()).map(Some)
+    }
+
+    /// Parses and validates a link; `source_name` names it in errors.
+    pub fn parse(text: &str, source_name: &str) -> Result<Self, ConfigError> {
+        let link: Self = toml::from_str(text).map_err(|error| ConfigError::Syntax {
+            source_name: source_name.to_owned(),
             message: error.to_string().trim_end().to_owned(),
         })?;
         let invalid = |field: &str, message: &str| ConfigError::Invalid {
-            source_name: source_name.clone(),
+            source_name: source_name.to_owned(),
             field: field.to_owned(),
             message: message.to_owned(),
         };
@@ -723,7 +727,7 @@ impl ServerLink {
         if link.token.trim().is_empty() {
             return Err(invalid("token", "must not be empty"));
         }
-        Ok(Some(link))
+        Ok(link)
     }
 
     /// Writes `server.toml` atomically, readable by its owner only.
