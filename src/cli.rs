@@ -607,15 +607,12 @@ fn provision_from_file(
     let link = match server {
         None => None,
         Some(server) => {
-            let mut server = match server {
-                toml::Value::Table(table) => table,
-                _ => {
-                    return Err(CliError::Config(crate::config::ConfigError::Invalid {
-                        source_name: name,
-                        field: "server".into(),
-                        message: "must be a table with url and token".into(),
-                    }));
-                }
+            let toml::Value::Table(mut server) = server else {
+                return Err(CliError::Config(crate::config::ConfigError::Invalid {
+                    source_name: name,
+                    field: "server".into(),
+                    message: "must be a table with url and token".into(),
+                }));
             };
             server
                 .entry("terminal_id")
