@@ -150,3 +150,16 @@ export-csv = Export CSV
 export-done = Wrote { $file }
 export-target-usb = Files go to the USB stick { $label }
 export-target-local = No USB stick: files go to the terminal's exports folder
+
+# First start: provisioning the terminal (technicians).
+setup-title = Set up this terminal for a commune
+setup-hint = Enter the provincial server's address and the one-time enrollment code, or pick a setup file on a USB stick.
+setup-from-server = From the provincial server
+setup-server = Server address
+setup-code = Enrollment code
+setup-enroll = Enroll
+setup-from-usb = From a USB stick
+setup-no-file = No setup file (.toml) found on a USB stick
+setup-rescan = Look again
+setup-working = Setting up…
+setup-failed = Not set up: { $reason }

@@ -151,3 +151,16 @@ export-csv = Xuất CSV
 export-done = Đã ghi { $file }
 export-target-usb = Tệp sẽ được ghi vào USB { $label }
 export-target-local = Chưa thấy USB: tệp được ghi vào thư mục exports của máy
+
+# First start: provisioning the terminal (technicians).
+setup-title = Cài đặt máy đánh giá cho xã/phường
+setup-hint = Nhập địa chỉ máy chủ của tỉnh và mã đăng ký một lần, hoặc chọn tệp cài đặt trên USB.
+setup-from-server = Từ máy chủ của tỉnh
+setup-server = Địa chỉ máy chủ
+setup-code = Mã đăng ký
+setup-enroll = Đăng ký
+setup-from-usb = Từ USB
+setup-no-file = Chưa thấy tệp cài đặt (.toml) trên USB
+setup-rescan = Tìm lại
+setup-working = Đang cài đặt…
+setup-failed = Chưa cài đặt được: { $reason }

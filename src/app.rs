@@ -12,10 +12,11 @@ use iced::keyboard::{self, key};
 use iced::{Size, Subscription, Task, window};
 use uuid::Uuid;
 
-use crate::config::{ConfigSource, TerminalConfig};
+use crate::config::{ConfigSource, ServerLink, TerminalConfig};
 use crate::export::{self, ExportError, Exported};
 use crate::i18n::{I18n, Language};
-use crate::screen::{Banner, Context, criteria, dossier, home, pin, reasons, staff, thanks};
+use crate::provision::{self, ProvisionError};
+use crate::screen::{Banner, Context, criteria, dossier, home, pin, reasons, setup, staff, thanks};
 use crate::staff::{self as staff_mode, Lockout, Role};
 use crate::store::duty::Shift;
 use crate::store::tally::{Tally, TallyQuery};
@@ -71,6 +72,12 @@ pub struct Setup {
     pub kiosk: bool,
     /// The window's size in physical pixels at start (the scale follows resizes).
     pub window: Size,
+    /// Start on the first-start screen (nothing provisioned, and no demo wanted).
+    pub setup_mode: bool,
+    /// Where provisioning writes terminal.toml and server.toml.
+    pub config_dir: std::path::PathBuf,
+    /// Folders searched for provisioning files besides mounted USB sticks.
+    pub usb_roots: Vec<std::path::PathBuf>,
 }
 
 /// The screen in front of the citizen (or of staff, in staff mode).
@@ -85,6 +92,8 @@ pub enum Screen {
     Pin(pin::State),
     /// The staff dashboard.
     Staff(staff::State),
+    /// The first-start screen.
+    Setup(setup::State),
 }
 
 /// Every message of the app.
@@ -96,6 +105,11 @@ pub enum Message {
     Dossier(dossier::Message),
     Pin(pin::Message),
     Staff(staff::Message),
+    Setup(setup::Message),
+    /// Provisioning finished: the configuration and the link to use from now on.
+    Provisioned(Result<(Option<Box<TerminalConfig>>, Option<ServerLink>), ProvisionError>),
+    /// Provisioning files found on USB sticks.
+    UsbFiles(Vec<std::path::PathBuf>),
     /// The PIN check finished: whose PIN it was, if anyone's.
     PinChecked(Option<Role>),
     /// A tally for the dashboard.
@@ -180,6 +194,8 @@ pub struct App {
     lockout: Lockout,
     /// Shifts per counter as recorded by staff.
     shifts: BTreeMap<String, Shift>,
+    config_dir: std::path::PathBuf,
+    usb_roots: Vec<std::path::PathBuf>,
     kiosk: bool,
     scale: f32,
     language: Language,
@@ -209,9 +225,18 @@ impl App {
             corner_down: None,
             lockout: Lockout::default(),
             shifts: BTreeMap::new(),
+            config_dir: setup.config_dir,
+            usb_roots: setup.usb_roots.clone(),
             kiosk: setup.kiosk,
             language: Language::default_language(),
-            screen: Screen::Home,
+            screen: if setup.setup_mode {
+                Screen::Setup(setup::State {
+                    files: provision::usb_files(&setup.usb_roots),
+                    ..setup::State::default()
+                })
+            } else {
+                Screen::Home
+            },
             flow: None,
             last_touch: now.instant,
             guard_until: None,
@@ -276,6 +301,14 @@ impl App {
             Message::Criteria(message) => self.on_criteria(message, now),
             Message::Dossier(message) => self.on_dossier(message, now, true),
             Message::Pin(message) => self.on_pin(message, now),
+            Message::Setup(message) => self.on_setup(message, now),
+            Message::Provisioned(result) => self.on_provisioned(result, now),
+            Message::UsbFiles(files) => {
+                if let Screen::Setup(state) = &mut self.screen {
+                    state.files = files;
+                }
+                Task::none()
+            }
             Message::Staff(message) => self.on_staff(message, now),
             Message::PinChecked(role) => self.on_pin_checked(role, now),
             Message::TallyLoaded(range, result) => {
@@ -424,19 +457,9 @@ impl App {
             }
             Some(pin::Event::Check(pin)) => {
                 let config = self.config.clone();
-                let (reply, outcome) = futures::channel::oneshot::channel();
                 // Argon2 is slow on purpose: off the UI thread, off the store's thread.
-                let spawned =
-                    std::thread::Builder::new()
-                        .name("pin-check".into())
-                        .spawn(move || {
-                            let _ = reply.send(crate::staff::identify(&config, &pin));
-                        });
-                if spawned.is_err() {
-                    return Task::done(Message::PinChecked(None));
-                }
-                Task::perform(
-                    async move { outcome.await.ok().flatten() },
+                off_thread(
+                    move || crate::staff::identify(&config, &pin),
                     Message::PinChecked,
                 )
             }
@@ -572,6 +595,69 @@ impl App {
                 Message::Exported(result.unwrap_or_else(|error| Err(ExportError::Store(error))))
             },
         )
+    }
+
+    fn on_setup(&mut self, message: setup::Message, now: Now) -> Task<Message> {
+        self.touched(now);
+        let Screen::Setup(state) = &mut self.screen else {
+            return Task::none();
+        };
+        let config_dir = self.config_dir.clone();
+        match state.update(message) {
+            None => Task::none(),
+            Some(setup::Event::Rescan) => {
+                let roots = self.usb_roots.clone();
+                off_thread(move || provision::usb_files(&roots), Message::UsbFiles)
+            }
+            Some(setup::Event::UseFile(file)) => off_thread(
+                move || {
+                    provision::from_file(&config_dir, &file)
+                        .map(|done| (Some(Box::new(done.config)), done.link))
+                },
+                Message::Provisioned,
+            ),
+            Some(setup::Event::Enroll { server, code }) => Task::perform(
+                async move {
+                    provision::enroll(&config_dir, &server, &code, None, None)
+                        .await
+                        .map(|done| (done.config.map(Box::new), Some(done.link)))
+                },
+                Message::Provisioned,
+            ),
+        }
+    }
+
+    fn on_provisioned(
+        &mut self,
+        result: Result<(Option<Box<TerminalConfig>>, Option<ServerLink>), ProvisionError>,
+        now: Now,
+    ) -> Task<Message> {
+        let Screen::Setup(state) = &mut self.screen else {
+            return Task::none();
+        };
+        let (config, link) = match result {
+            Ok(done) => done,
+            Err(error) => {
+                state.outcome = Some(setup::Outcome::Failed(error.to_string()));
+                return Task::none();
+            }
+        };
+        if let Some(config) = config {
+            self.config = *config;
+            self.source = ConfigSource::File(self.config_dir.join(crate::config::CONFIG_FILE));
+        }
+        if let Some(link) = link {
+            self.config.terminal.id.clone_from(&link.terminal_id);
+            self.sync = Some(sync::worker::Settings {
+                writer: self.writer.clone(),
+                link,
+                config_dir: self.config_dir.clone(),
+                clock: || chrono::Local::now().fixed_offset(),
+            });
+        }
+        tracing::info!(terminal = %self.config.terminal.id, "terminal provisioned");
+        self.reset(now);
+        self.load_shifts()
     }
 
     /// The sync as staff and technicians see it.
@@ -785,6 +871,19 @@ impl App {
     }
 
     fn on_key(&mut self, key: &keyboard::Key, text: Option<&str>, now: Now) -> Task<Message> {
+        if let Screen::Setup(_) = self.screen {
+            let message = match key {
+                keyboard::Key::Named(key::Named::Enter) => setup::Message::Enroll,
+                keyboard::Key::Named(key::Named::Backspace) => setup::Message::Backspace,
+                _ => {
+                    for c in text.unwrap_or_default().chars() {
+                        let _ = self.on_setup(setup::Message::Char(c), now);
+                    }
+                    return Task::none();
+                }
+            };
+            return self.on_setup(message, now);
+        }
         if !matches!(self.screen, Screen::Dossier(_)) {
             return Task::none();
         }
@@ -851,6 +950,7 @@ impl App {
                 }
                 Task::none()
             }
+            Screen::Setup(_) => Task::none(),
             Screen::Reasons(_) | Screen::Criterion(_) | Screen::Dossier(_) => {
                 if idle {
                     self.keep_partial_answers();
@@ -1079,6 +1179,7 @@ impl App {
             Screen::Thanks => thanks::view(&ctx, self.saving()),
             Screen::Pin(pad) => pad.view(&ctx).map(Message::Pin),
             Screen::Staff(state) => state.view(&ctx, &self.staff_facts()).map(Message::Staff),
+            Screen::Setup(state) => state.view(&ctx).map(Message::Setup),
         };
         hidden_cursor(content, self.kiosk)
     }
@@ -1126,6 +1227,25 @@ pub fn export_target(database: &std::path::Path) -> (std::path::PathBuf, Option<
             None,
         ),
     }
+}
+
+/// Runs blocking work (file I/O, Argon2) on a thread of its own and delivers its result.
+fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+    message: impl Fn(T) -> Message + Send + 'static,
+) -> Task<Message> {
+    let (reply, outcome) = futures::channel::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("off-ui".into())
+        .spawn(move || {
+            let _ = reply.send(work());
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start a worker thread");
+        return Task::none();
+    }
+    Task::future(async move { outcome.await.ok() })
+        .and_then(move |value| Task::done(message(value)))
 }
 
 /// The message for a key event from a keyboard or a barcode scanner (which types the code and

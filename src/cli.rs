@@ -34,6 +34,10 @@ pub struct RunArgs {
     /// Window size WIDTHxHEIGHT in pixels (default 1280x800 windowed; the screen in kiosk mode).
     #[arg(long, value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
+    /// When nothing is provisioned, show the first-start (provisioning) screen instead of
+    /// running the demo. Packaged terminals set it.
+    #[arg(long, env = "HAILONG_NO_DEMO")]
+    pub no_demo: bool,
 }
 
 /// The subcommands.
@@ -146,6 +150,8 @@ pub enum CliError {
     Store(#[from] crate::store::StoreError),
     #[error("sync: {0}")]
     Sync(#[from] crate::sync::SyncError),
+    #[error(transparent)]
+    Provision(#[from] crate::provision::ProvisionError),
     #[error("{0}")]
     Usage(String),
 }
@@ -198,60 +204,14 @@ pub fn provision(args: &ProvisionArgs) -> Result<ExitCode, CliError> {
             "give --server URL --code CODE, or --file FILE".into(),
         ));
     };
-    if !(server.starts_with("http://") || server.starts_with("https://")) {
-        return Err(CliError::Usage(format!(
-            "--server: \"{server}\" must start with https:// (or http:// on a test network)"
-        )));
-    }
-    let io = |what: &str, e: std::io::Error| CliError::Usage(format!("{what}: {e}"));
-    std::fs::create_dir_all(&paths.config_dir)
-        .map_err(|e| io(&paths.config_dir.display().to_string(), e))?;
-    // Keep the CA beside the configuration: the USB stick it came on will be unplugged.
-    let ca_cert = match &args.ca_cert {
-        Some(path) => {
-            let target = paths.config_dir.join("server-ca.pem");
-            let pem = std::fs::read(path).map_err(|e| io(&path.display().to_string(), e))?;
-            crate::config::write_atomically(&target, &pem, false)
-                .map_err(|e| io(&target.display().to_string(), e))?;
-            Some(target)
-        }
-        None => None,
-    };
-    let endpoint = crate::sync::client::Endpoint {
-        url: server.trim_end_matches('/').to_owned(),
-        ca_cert: ca_cert.clone(),
-        proxy: args.proxy.clone(),
-    };
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let enrolled = runtime()?.block_on(crate::sync::client::enroll(&endpoint, &code))?;
-    let mut link = ServerLink {
-        url: endpoint.url.clone(),
-        terminal_id: enrolled.terminal_id.clone(),
-        token: enrolled.token.clone(),
-        counter: enrolled.counter_id.clone(),
-        ca_cert,
-        proxy: args.proxy.clone(),
-        config_version: None,
-    };
-    let mut config_note =
-        "the server has no configuration for this commune yet; it will arrive with a later sync"
-            .to_owned();
-    if let Some(envelope) = &enrolled.config {
-        match TerminalConfig::from_server(&envelope.document, &link) {
-            Ok(config) => {
-                config
-                    .save(&paths.config_dir)
-                    .map_err(|e| io("writing terminal.toml", e))?;
-                link.config_version = Some(envelope.version.clone());
-                config_note = format!("configuration {} written", envelope.version);
-            }
-            Err(error) => {
-                config_note = format!("the server's configuration was refused: {error}");
-            }
-        }
-    }
-    link.save(&paths.config_dir)
-        .map_err(|e| io("writing server.toml", e))?;
+    let enrolled = runtime()?.block_on(crate::provision::enroll(
+        &paths.config_dir,
+        server,
+        code,
+        args.ca_cert.as_deref(),
+        args.proxy.clone(),
+    ))?;
+    let link = &enrolled.link;
     if args.json {
         println!(
             "{}",
@@ -269,7 +229,16 @@ pub fn provision(args: &ProvisionArgs) -> Result<ExitCode, CliError> {
             "Enrolled as terminal {} ({}) of commune {} with {}.",
             link.terminal_id, enrolled.name, enrolled.commune_code, link.url
         );
-        println!("{config_note}.");
+        match (&enrolled.config, &enrolled.config_refused) {
+            (Some(_), _) => println!(
+                "Configuration {} written.",
+                link.config_version.as_deref().unwrap_or_default()
+            ),
+            (None, Some(error)) => println!("The server's configuration was refused: {error}."),
+            (None, None) => println!(
+                "The server has no configuration for this commune yet; it will arrive with a later sync."
+            ),
+        }
         println!(
             "Settings written to {}.",
             paths.config_dir.join(crate::config::SERVER_FILE).display()
@@ -580,69 +549,15 @@ pub fn hash_pin() -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `hailong provision --file F`: the same validation as everywhere; the ratings already recorded
-/// are kept (the database is not touched).
+/// `hailong provision --file F`.
 fn provision_from_file(
     paths: &Paths,
     file: &std::path::Path,
     json_output: bool,
 ) -> Result<ExitCode, CliError> {
-    let name = file.display().to_string();
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        CliError::Config(crate::config::ConfigError::Read {
-            path: name.clone(),
-            message: e.to_string(),
-        })
-    })?;
-    let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
-        CliError::Config(crate::config::ConfigError::Syntax {
-            source_name: name.clone(),
-            message: e.to_string().trim_end().to_owned(),
-        })
-    })?;
-    let server = table.remove("server");
-    let config_text = toml::to_string(&table).map_err(|e| CliError::Usage(e.to_string()))?;
-    let mut config = TerminalConfig::parse(&config_text, &name)?;
-    config.demo = false;
-    let link = match server {
-        None => None,
-        Some(server) => {
-            let toml::Value::Table(mut server) = server else {
-                return Err(CliError::Config(crate::config::ConfigError::Invalid {
-                    source_name: name,
-                    field: "server".into(),
-                    message: "must be a table with url and token".into(),
-                }));
-            };
-            server
-                .entry("terminal_id")
-                .or_insert_with(|| config.terminal.id.clone().into());
-            let text = toml::to_string(&server).map_err(|e| CliError::Usage(e.to_string()))?;
-            Some(ServerLink::parse(&text, &format!("{name} [server]"))?)
-        }
-    };
-    if let Some(link) = &link {
-        config.terminal.id.clone_from(&link.terminal_id);
-    }
-    let io = |what: &str, e: std::io::Error| CliError::Usage(format!("{what}: {e}"));
-    config
-        .save(&paths.config_dir)
-        .map_err(|e| io("writing terminal.toml", e))?;
-    match &link {
-        Some(link) => link
-            .save(&paths.config_dir)
-            .map_err(|e| io("writing server.toml", e))?,
-        None => {
-            // Offline only: no server to send to until one is provisioned.
-            let stale = paths.config_dir.join(crate::config::SERVER_FILE);
-            if stale.exists() {
-                eprintln!(
-                    "note: {} is kept; ratings keep going to that server",
-                    stale.display()
-                );
-            }
-        }
-    }
+    let crate::provision::FromFile { config, link } =
+        crate::provision::from_file(&paths.config_dir, file)?;
+    let name = file.display();
     if json_output {
         println!(
             "{}",

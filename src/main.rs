@@ -63,6 +63,9 @@ fn run(args: &RunArgs) -> Result<ExitCode, cli::CliError> {
     let kiosk = !args.windowed;
     let (width, height) = args.size.unwrap_or((1280, 800));
     let window_size = iced::Size::new(width as f32, height as f32);
+    // A packaged terminal asks for provisioning instead of running the demo.
+    let setup_mode =
+        args.no_demo && source == hailong::config::ConfigSource::Demo && link.is_none();
     let sync = link.map(|link| hailong::sync::worker::Settings {
         writer: writer.clone(),
         link,
@@ -70,6 +73,9 @@ fn run(args: &RunArgs) -> Result<ExitCode, cli::CliError> {
         clock: || chrono::Local::now().fixed_offset(),
     });
     let setup = Setup {
+        setup_mode,
+        config_dir: paths.config_dir.clone(),
+        usb_roots: Vec::new(),
         config,
         source,
         i18n,

@@ -8,6 +8,7 @@ pub mod dossier;
 pub mod home;
 pub mod pin;
 pub mod reasons;
+pub mod setup;
 pub mod staff;
 pub mod thanks;
 

@@ -24,6 +24,19 @@ const KIOSK_SMALL: Size = Size::new(1280.0, 800.0);
 /// 1920x1080 seen through the app's scale of 1080/800.
 const KIOSK_FULL_HD: Size = Size::new(1920.0 / 1.35, 800.0);
 
+mod support;
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+    })
+}
+
 fn wall_clock() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2026-11-23T09:00:00+07:00").expect("valid")
 }
@@ -53,6 +66,16 @@ impl Kiosk {
     }
 
     fn at(config: TerminalConfig, dir: tempfile::TempDir, database: PathBuf) -> Self {
+        Self::with_setup(config, dir, database, false, Vec::new())
+    }
+
+    fn with_setup(
+        config: TerminalConfig,
+        dir: tempfile::TempDir,
+        database: PathBuf,
+        setup_mode: bool,
+        usb_roots: Vec<PathBuf>,
+    ) -> Self {
         assert_eq!(
             std::env::var("ICED_TEST_BACKEND").as_deref(),
             Ok("tiny-skia"),
@@ -69,6 +92,9 @@ impl Kiosk {
             i18n: I18n::embedded().expect("i18n"),
             writer,
             sync: None,
+            setup_mode,
+            config_dir: dir.path().join("config"),
+            usb_roots,
             kiosk: true,
             window: Size::new(1280.0, 800.0),
         };
@@ -88,7 +114,8 @@ impl Kiosk {
     fn send(&mut self, message: Message) {
         let task = self.app.update_at(message, self.now);
         if let Some(stream) = iced_test::runtime::task::into_stream(task) {
-            let actions: Vec<_> = futures::executor::block_on(stream.collect());
+            // A tokio runtime, as in the app: the sync client needs its reactor.
+            let actions: Vec<_> = runtime().block_on(stream.collect());
             for action in actions {
                 if let iced_test::runtime::Action::Output(message) = action {
                     self.send(message);
@@ -636,4 +663,105 @@ fn ratings_go_to_the_staff_member_on_duty() {
     let sealed = kiosk.sealed();
     assert_eq!(sealed.len(), 2);
     assert_eq!(sealed[1].draft.staff_id, None);
+}
+
+// ---- First start --------------------------------------------------------------------------
+
+fn unprovisioned(usb: Option<(&str, String)>) -> Kiosk {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = dir.path().join("hailong.db");
+    let roots = match usb {
+        Some((name, content)) => {
+            let stick = dir.path().join("usb");
+            std::fs::create_dir_all(&stick).expect("usb");
+            std::fs::write(stick.join(name), content).expect("file");
+            vec![stick]
+        }
+        None => Vec::new(),
+    };
+    Kiosk::with_setup(TerminalConfig::demo(), dir, database, true, roots)
+}
+
+#[test]
+fn a_setup_file_on_a_usb_stick_provisions_the_terminal() {
+    let file = include_str!("../assets/demo.toml")
+        .replace("demo = true", "demo = false")
+        .replace("id = \"demo\"", "id = \"t-ea-tu-1\"")
+        .replace("name = \"Phường Ba Đình\"", "name = \"Xã Ea Tu\"");
+    let mut kiosk = unprovisioned(Some(("xa-ea-tu.toml", file)));
+    assert!(matches!(kiosk.app.screen(), Screen::Setup(_)));
+    kiosk.snapshot("setup");
+    kiosk.tap("xa-ea-tu.toml");
+    assert_eq!(kiosk.app.screen(), &Screen::Home);
+    assert!(kiosk.shows("Xã Ea Tu"));
+    assert!(!kiosk.shows("DEMO · Máy chưa được cài đặt cho xã/phường"));
+    assert_eq!(kiosk.app.config().terminal.id, "t-ea-tu-1");
+    assert!(kiosk._dir.path().join("config/terminal.toml").exists());
+}
+
+#[test]
+fn a_bad_setup_file_says_what_failed_and_changes_nothing() {
+    let mut kiosk = unprovisioned(Some((
+        "hong.toml",
+        "[commune]\ncode = \"\"\nname = \"Xã A\"\n".into(),
+    )));
+    kiosk.tap("hong.toml");
+    let Screen::Setup(state) = kiosk.app.screen() else {
+        panic!("still on the setup screen");
+    };
+    let Some(hailong::screen::setup::Outcome::Failed(reason)) = &state.outcome else {
+        panic!("a failure is shown: {:?}", state.outcome);
+    };
+    assert!(reason.contains("commune.code"), "{reason}");
+    kiosk.snapshot("setup-failed");
+    assert!(!kiosk._dir.path().join("config/terminal.toml").exists());
+}
+
+#[test]
+fn enrolling_with_a_live_server_from_the_keypad() {
+    let server_dir = tempfile::tempdir().expect("tempdir");
+    let server = runtime().block_on(support::Server::start(
+        &server_dir.path().join("server.db"),
+        support::generous(),
+    ));
+    let enrollment = runtime().block_on(server.add_terminal("Quầy 1"));
+    let mut kiosk = unprovisioned(None);
+    // A wrong code first: the screen says why.
+    kiosk.tap("http://");
+    for c in server.addr.to_string().chars() {
+        kiosk.tap(&c.to_string());
+    }
+    kiosk.tap("Mã đăng ký");
+    for c in "1111111111".chars() {
+        kiosk.tap(&c.to_string());
+    }
+    kiosk.tap("Đăng ký");
+    let Screen::Setup(state) = kiosk.app.screen() else {
+        panic!("still on the setup screen");
+    };
+    assert!(matches!(
+        state.outcome,
+        Some(hailong::screen::setup::Outcome::Failed(_))
+    ));
+    // The right code, typed by a scanner this time.
+    kiosk.tap("Mã đăng ký");
+    for _ in 0..10 {
+        kiosk.tap("Xóa");
+    }
+    for c in enrollment.code.chars().filter(char::is_ascii_digit) {
+        kiosk.tap(&c.to_string());
+    }
+    kiosk.tap("Đăng ký");
+    assert_eq!(kiosk.app.screen(), &Screen::Home, "enrolled");
+    assert_eq!(kiosk.app.config().terminal.id, enrollment.terminal_id);
+    assert!(kiosk._dir.path().join("config/server.toml").exists());
+    // Ratings from now on belong to the enrolled terminal.
+    kiosk.tap("Rất hài lòng");
+    kiosk.tap("Bỏ qua");
+    let store = kiosk.store();
+    let mine = store
+        .sealed_after(&enrollment.terminal_id, 0, 10)
+        .expect("read");
+    assert_eq!(mine.len(), 1);
+    drop(server);
 }
