@@ -56,7 +56,7 @@ pub async fn enroll(
             "the server address \"{url}\" must start with https:// (or http:// on a test network)"
         )));
     }
-    let code: String = code.chars().filter(|c| c.is_ascii_digit()).collect();
+    let code: String = code.chars().filter(char::is_ascii_digit).collect();
     if code.is_empty() {
         return Err(ProvisionError::Usage("the enrollment code is empty".into()));
     }
