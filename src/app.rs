@@ -478,7 +478,7 @@ impl App {
                 let range = state.range;
                 self.screen = Screen::Staff(state);
                 self.moved_on(now);
-                self.load_tally(range, now)
+                self.load_tally(range, false, now)
             }
             None => {
                 self.lockout.failed(now.instant);
@@ -493,13 +493,13 @@ impl App {
         }
     }
 
-    fn load_tally(&self, range: staff::Range, now: Now) -> Task<Message> {
+    fn load_tally(&self, range: staff::Range, include_flagged: bool, now: Now) -> Task<Message> {
         let (from, to) = range.days(now.wall.date_naive());
         let query = TallyQuery {
             from,
             to,
             offset: *now.wall.offset(),
-            include_flagged: false,
+            include_flagged,
         };
         Task::perform(
             self.writer.run(move |store| store?.tally(&query)),
@@ -519,7 +519,7 @@ impl App {
         let role = state.role.clone();
         match state.update(message, today) {
             None => Task::none(),
-            Some(staff::Event::Load(range)) => self.load_tally(range, now),
+            Some(staff::Event::Load(range, flagged)) => self.load_tally(range, flagged, now),
             Some(staff::Event::SignOut) => {
                 self.leave_staff_mode(now);
                 Task::none()
@@ -531,7 +531,9 @@ impl App {
                 self.set_shift(Some(id), now)
             }
             Some(staff::Event::EndShift) => self.set_shift(None, now),
-            Some(staff::Event::Export(format, range)) => self.export(format, range, now),
+            Some(staff::Event::Export(format, range, flagged)) => {
+                self.export(format, range, flagged, now)
+            }
         }
     }
 
@@ -554,7 +556,13 @@ impl App {
         )
     }
 
-    fn export(&self, format: export::Format, range: staff::Range, now: Now) -> Task<Message> {
+    fn export(
+        &self,
+        format: export::Format,
+        range: staff::Range,
+        include_flagged: bool,
+        now: Now,
+    ) -> Task<Message> {
         let (from, to) = range.days(now.wall.date_naive());
         let (folder, _) = export_target(self.writer.path());
         let extension = match format {
@@ -572,7 +580,7 @@ impl App {
                 from,
                 to,
                 offset: *now.wall.offset(),
-                include_flagged: false,
+                include_flagged,
             },
             include_personal: false,
             format,

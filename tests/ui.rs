@@ -765,3 +765,20 @@ fn enrolling_with_a_live_server_from_the_keypad() {
     assert_eq!(mine.len(), 1);
     drop(server);
 }
+
+#[test]
+fn staff_can_count_suspected_repeats_or_leave_them_out() {
+    let mut kiosk = Kiosk::with_question_set("bon-muc");
+    kiosk.tap("Rất hài lòng");
+    kiosk.wait(Duration::from_secs(6));
+    kiosk.tap("Rất hài lòng");
+    kiosk.wait(Duration::from_secs(6));
+    kiosk.sign_in("1111");
+    let total = |kiosk: &Kiosk| match kiosk.app.screen() {
+        Screen::Staff(state) => state.tally.as_ref().map(|t| (t.all.total, t.flagged)),
+        _ => None,
+    };
+    assert_eq!(total(&kiosk), Some((1, 1)), "the repeat is left out");
+    kiosk.tap("Tính cả nghi lặp");
+    assert_eq!(total(&kiosk), Some((2, 1)), "and counted on request");
+}

@@ -52,6 +52,8 @@ pub struct State {
     pub notice: Option<String>,
     /// Today by the device clock, given by the app.
     pub today: NaiveDate,
+    /// Count suspected repeats too (left out by default).
+    pub include_flagged: bool,
 }
 
 /// What staff can do here.
@@ -63,17 +65,19 @@ pub enum Message {
     StartShift,
     EndShift,
     Export(Format),
+    /// Count suspected repeats in the figures, or leave them out.
+    ToggleFlagged,
     SignOut,
 }
 
 /// What the app should do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// Compute the tally of these days.
-    Load(Range),
+    /// Compute the tally of these days (with or without suspected repeats).
+    Load(Range, bool),
     StartShift,
     EndShift,
-    Export(Format, Range),
+    Export(Format, Range, bool),
     SignOut,
 }
 
@@ -101,6 +105,7 @@ impl State {
             tally: None,
             notice: None,
             today,
+            include_flagged: false,
         }
     }
 
@@ -119,12 +124,18 @@ impl State {
             }
             Message::StartShift => return Some(Event::StartShift),
             Message::EndShift => return Some(Event::EndShift),
-            Message::Export(format) => return Some(Event::Export(format, self.range)),
+            Message::Export(format) => {
+                return Some(Event::Export(format, self.range, self.include_flagged));
+            }
             Message::SignOut => return Some(Event::SignOut),
+            Message::ToggleFlagged => {
+                self.include_flagged = !self.include_flagged;
+                self.range
+            }
         };
         self.range = range;
         self.tally = None;
-        Some(Event::Load(range))
+        Some(Event::Load(range, self.include_flagged))
     }
 
     /// The dashboard.
@@ -195,9 +206,14 @@ impl State {
             choice(ctx.tr("range-30-days"), Range::Last(30)),
             small_button(ctx.tr("range-previous"), Message::PreviousDay, false),
             small_button(ctx.tr("range-next"), Message::NextDay, false),
-            text(shown).size(text_size::ANSWER).font(font::BOLD),
+            small_button(
+                ctx.tr("range-with-repeats"),
+                Message::ToggleFlagged,
+                self.include_flagged
+            ),
+            text(shown).size(text_size::BODY).font(font::BOLD),
         ]
-        .spacing(12)
+        .spacing(8)
         .align_y(Alignment::Center)
         .into()
     }
