@@ -5,11 +5,13 @@
 //! benchmark start the same server in-process.
 
 pub mod admin;
+pub mod any_store;
 pub mod batch;
 pub mod config_doc;
 pub mod error;
 pub mod http;
 pub mod openapi;
+pub mod postgres;
 pub mod ratelimit;
 pub mod secret;
 pub mod sqlite;
@@ -19,7 +21,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub use any_store::AnyStore;
 pub use http::{AppState, ServerOptions, router};
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use store::Store;
 
@@ -28,7 +32,7 @@ pub use store::Store;
 pub enum DbUri {
     /// `sqlite://PATH` (also `sqlite:PATH`): the embedded store.
     Sqlite(PathBuf),
-    /// `postgres://...`: not implemented yet.
+    /// `postgres://...` (also `postgresql://`): the PostgreSQL store.
     Postgres(String),
 }
 
@@ -51,19 +55,17 @@ impl std::str::FromStr for DbUri {
             return Ok(DbUri::Postgres(s.to_owned()));
         }
         Err(format!(
-            "unsupported database `{s}`: use sqlite://PATH (postgres:// is planned)"
+            "unsupported database `{s}`: use sqlite://PATH or postgres://USER@HOST/DB"
         ))
     }
 }
 
-/// Opens the store a `--db` value names.
-pub fn open_store(uri: &DbUri) -> anyhow::Result<SqliteStore> {
-    match uri {
-        DbUri::Sqlite(path) => Ok(SqliteStore::open(path)?),
-        DbUri::Postgres(_) => {
-            anyhow::bail!("the PostgreSQL store is not implemented yet; use sqlite://PATH")
-        }
-    }
+/// Opens the store a `--db` value names (migrating it).
+pub async fn open_store(uri: &DbUri) -> anyhow::Result<AnyStore> {
+    Ok(match uri {
+        DbUri::Sqlite(path) => SqliteStore::open(path)?.into(),
+        DbUri::Postgres(url) => PostgresStore::connect(url).await?.into(),
+    })
 }
 
 /// Serves the API on `listener` until `shutdown` completes.

@@ -21,7 +21,8 @@ use hailong_server::{DbUri, ServerOptions, config_doc, open_store, openapi};
 #[derive(Debug, Parser)]
 #[command(version, about, long_about, verbatim_doc_comment)]
 struct Cli {
-    /// Database: sqlite://PATH (created if missing). postgres:// is planned.
+    /// Database: sqlite://PATH (created if missing, the default) or
+    /// postgres://USER:PASSWORD@HOST/DB (an existing database; several servers may share it).
     #[arg(long, env = "HAILONG_SERVER_DB", global = true)]
     db: Option<DbUri>,
     /// Print machine-readable JSON instead of text.
@@ -121,11 +122,11 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run(cli: Cli) -> anyhow::Result<String> {
     let json = cli.json;
-    let db = || {
-        cli.db
-            .clone()
-            .context("no database: pass --db sqlite://PATH or set HAILONG_SERVER_DB")
-            .and_then(|uri| open_store(&uri))
+    let db = async || {
+        let uri = cli.db.clone().context(
+            "no database: pass --db sqlite://PATH (or postgres://...) or set HAILONG_SERVER_DB",
+        )?;
+        open_store(&uri).await
     };
     match cli.command {
         Command::PrintDefaultConfig => Ok(config_doc::DEFAULT_CONFIG.to_owned()),
@@ -142,7 +143,7 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
                 },
                 ..ServerOptions::default()
             };
-            serve(db()?, &listen, options).await?;
+            serve(db().await?, &listen, options).await?;
             Ok(String::new())
         }
         Command::Terminal(TerminalCommand::Add {
@@ -157,25 +158,25 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
                 counter,
                 expires_hours,
             };
-            admin::add_terminal(&db()?, opts, json).await
+            admin::add_terminal(&db().await?, opts, json).await
         }
         Command::Terminal(TerminalCommand::Code { id, expires_hours }) => {
-            admin::new_code(&db()?, &id, expires_hours, json).await
+            admin::new_code(&db().await?, &id, expires_hours, json).await
         }
-        Command::Terminal(TerminalCommand::List) => admin::list_terminals(&db()?, json).await,
+        Command::Terminal(TerminalCommand::List) => admin::list_terminals(&db().await?, json).await,
         Command::Terminal(TerminalCommand::Revoke { id }) => {
-            admin::revoke_terminal(&db()?, &id, json).await
+            admin::revoke_terminal(&db().await?, &id, json).await
         }
         Command::Config(ConfigCommand::Import { file }) => {
             let source = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            admin::import_config(&db()?, &source, json).await
+            admin::import_config(&db().await?, &source, json).await
         }
     }
 }
 
 async fn serve(
-    store: hailong_server::SqliteStore,
+    store: hailong_server::AnyStore,
     listen: &str,
     options: ServerOptions,
 ) -> anyhow::Result<()> {

@@ -1,6 +1,9 @@
 //! Integration tests: the real server on port 0 over a temporary SQLite file, driven over
 //! HTTP with reqwest. One test binary (faster to build); one module per area.
 
+/// This binary runs the suite over SQLite; tests/api_postgres.rs runs it over PostgreSQL.
+const POSTGRES: bool = false;
+
 mod api {
     pub mod cli;
     pub mod config;

@@ -10,21 +10,25 @@ use hailong_protocol::{
 };
 use hailong_server::ratelimit::RateLimit;
 use hailong_server::store::{NewTerminal, Store};
-use hailong_server::{ServerOptions, SqliteStore, secret};
+use hailong_server::{AnyStore, PostgresStore, ServerOptions, SqliteStore, secret};
 use reqwest::StatusCode;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-/// Table dump as returned by `SqliteStore::dump_tables`.
+/// Table dump as returned by `SqliteStore::dump_tables` (and `PostgresStore::dump_tables`).
 pub type Dump = BTreeMap<&'static str, Vec<String>>;
 
-/// A server running in this process on a loopback port, over a fresh database.
+/// A server running in this process on a loopback port, over a fresh database: a SQLite
+/// file, or a PostgreSQL database of its own when this test binary runs the suite over
+/// PostgreSQL (`crate::POSTGRES`).
 pub struct TestServer {
     pub base: String,
-    pub store: SqliteStore,
+    pub store: AnyStore,
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
+    /// The test's own PostgreSQL database, dropped with the server.
+    pg: Option<PgTestDb>,
 }
 
 /// An enrolled terminal.
@@ -43,20 +47,23 @@ impl TestServer {
 
     pub async fn start_with(options: ServerOptions) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        if crate::POSTGRES {
+            let db = PgTestDb::create().await;
+            let store = PostgresStore::connect_config(db.config()).await.unwrap();
+            let mut server = Self::start_inner(store.into(), options, dir).await;
+            server.pg = Some(db);
+            return server;
+        }
         let store = SqliteStore::open(&dir.path().join("server.db")).unwrap();
-        Self::start_inner(store, options, dir).await
+        Self::start_inner(store.into(), options, dir).await
     }
 
     /// A server over an existing store (restart tests).
-    pub async fn start_on(store: SqliteStore) -> Self {
-        Self::start_inner(store, generous(), tempfile::tempdir().unwrap()).await
+    pub async fn start_on(store: impl Into<AnyStore>) -> Self {
+        Self::start_inner(store.into(), generous(), tempfile::tempdir().unwrap()).await
     }
 
-    async fn start_inner(
-        store: SqliteStore,
-        options: ServerOptions,
-        dir: tempfile::TempDir,
-    ) -> Self {
+    async fn start_inner(store: AnyStore, options: ServerOptions, dir: tempfile::TempDir) -> Self {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .unwrap();
@@ -76,6 +83,7 @@ impl TestServer {
             client: reqwest::Client::new(),
             shutdown: Some(tx),
             _dir: dir,
+            pg: None,
         }
     }
 
@@ -84,7 +92,10 @@ impl TestServer {
     }
 
     pub fn dump(&self) -> Dump {
-        self.store.dump_tables().unwrap()
+        match &self.store {
+            AnyStore::Sqlite(store) => store.dump_tables().unwrap(),
+            AnyStore::Postgres(_) => self.pg.as_ref().expect("a test database").dump(),
+        }
     }
 
     /// Registers a terminal whose code expires after `valid_for`; returns (id, code).
@@ -170,6 +181,90 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// The PostgreSQL server the suite runs against, as `HAILONG_TEST_POSTGRES` names it (a
+/// role allowed to create databases, e.g. postgres://hailong:hailong@127.0.0.1/postgres).
+pub fn postgres_url() -> Option<String> {
+    std::env::var("HAILONG_TEST_POSTGRES")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// A fresh PostgreSQL database of one test, `test_<random>`, dropped when the test ends.
+pub struct PgTestDb {
+    admin: tokio_postgres::Config,
+    name: String,
+}
+
+impl PgTestDb {
+    /// Creates the database on the server `HAILONG_TEST_POSTGRES` names.
+    pub async fn create() -> Self {
+        let url = postgres_url().expect("HAILONG_TEST_POSTGRES is set");
+        let admin: tokio_postgres::Config = url.parse().expect("HAILONG_TEST_POSTGRES is a URL");
+        let name = format!("test_{}", Uuid::now_v7().simple());
+        let client = connect(&admin).await;
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        Self { admin, name }
+    }
+
+    /// The connection settings of the test database.
+    pub fn config(&self) -> tokio_postgres::Config {
+        let mut config = self.admin.clone();
+        config.dbname(&self.name);
+        config
+    }
+
+    /// Every table as text (blocking: runs on a thread of its own, any runtime or none).
+    pub fn dump(&self) -> Dump {
+        let config = self.config();
+        std::thread::spawn(move || {
+            block_on(async move {
+                let client = connect(&config).await;
+                hailong_server::postgres::dump_tables(&client)
+                    .await
+                    .unwrap()
+            })
+        })
+        .join()
+        .unwrap()
+    }
+}
+
+impl Drop for PgTestDb {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let dropped = std::thread::spawn(move || {
+            block_on(async move { connect(&admin).await.batch_execute(&sql).await })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}: {dropped:?}", self.name);
+        }
+    }
+}
+
+/// A plain connection, its connection task spawned on the current runtime.
+pub async fn connect(config: &tokio_postgres::Config) -> tokio_postgres::Client {
+    let (client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .expect("connect to HAILONG_TEST_POSTGRES");
+    tokio::spawn(connection);
+    client
+}
+
+/// Runs a future on a runtime of its own.
+fn block_on<T>(future: impl Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
 }
 
 /// Rate limits high enough not to interfere.
