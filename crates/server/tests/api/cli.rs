@@ -6,7 +6,7 @@ use std::process::{Child, Command, Output, Stdio};
 use hailong_protocol::{EnrollResponse, paths};
 use reqwest::StatusCode;
 
-use super::support::expect_error;
+use super::support::{PgTestDb, expect_error};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hailong-server");
 
@@ -41,7 +41,16 @@ impl Drop for Served {
 #[tokio::test]
 async fn technician_sets_up_a_server_and_a_terminal_from_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("server.db").display());
+    // The same commands over PostgreSQL when this binary runs the suite over it.
+    let pg = if crate::POSTGRES {
+        Some(PgTestDb::create().await)
+    } else {
+        None
+    };
+    let db = match &pg {
+        Some(pg) => pg.url(),
+        None => format!("sqlite://{}", dir.path().join("server.db").display()),
+    };
     let config_file = dir.path().join("commune.toml");
 
     let default_config = run(&db, &["print-default-config"]).stdout;

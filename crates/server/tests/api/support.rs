@@ -218,6 +218,20 @@ impl PgTestDb {
         config
     }
 
+    /// The URL of the test database: `HAILONG_TEST_POSTGRES` with its database name replaced.
+    pub fn url(&self) -> String {
+        let url = postgres_url().expect("HAILONG_TEST_POSTGRES is set");
+        let (url, query) = url.split_once('?').unwrap_or((&url, ""));
+        let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+        let server = rest.split_once('/').map_or(rest, |(server, _)| server);
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        format!("{scheme}://{server}/{}{query}", self.name)
+    }
+
     /// Every table as text (blocking: runs on a thread of its own, any runtime or none).
     pub fn dump(&self) -> Dump {
         let config = self.config();
