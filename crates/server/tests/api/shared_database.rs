@@ -1,8 +1,11 @@
-//! Several server processes on one PostgreSQL database (each with its own connection pool,
-//! as separate processes would have): every rating lands exactly once, whichever server
-//! receives it and however the uploads overlap, and an enrollment code works once.
+//! Several servers on one PostgreSQL database: two in this process (each with its own
+//! connection pool) and two `hailong-server serve` processes. Every rating lands exactly once,
+//! whichever server receives it and however the uploads overlap, and an enrollment code works
+//! once.
 
 use std::collections::BTreeSet;
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
 
 use chrono::Duration;
 use hailong_protocol::{UploadResponse, paths};
@@ -18,18 +21,15 @@ async fn two_servers(db: &PgTestDb) -> (TestServer, TestServer) {
     (TestServer::start_on(a).await, TestServer::start_on(b).await)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_servers_and_concurrent_kiosks_store_every_rating_exactly_once() {
+/// Kiosks enrolled through `admin` upload overlapping batches to the two servers at `servers`
+/// at once; every rating must land exactly once.
+async fn overlapping_uploads_land_once(db: &PgTestDb, admin: &TestServer, servers: [String; 2]) {
     const KIOSKS: usize = 6;
     const RATINGS: u64 = 120;
-    let db = PgTestDb::create().await;
-    let (a, b) = two_servers(&db).await;
     let mut kiosks: Vec<Kiosk> = Vec::new();
     for i in 0..KIOSKS {
-        let server = if i % 2 == 0 { &a } else { &b };
-        kiosks.push(server.kiosk(&format!("2673{i}")).await);
+        kiosks.push(admin.kiosk(&format!("2673{i}")).await);
     }
-    let servers = [a.base.clone(), b.base.clone()];
 
     // Each kiosk sends overlapping batches to both servers at once: every rating is in two
     // or three of them.
@@ -94,10 +94,13 @@ async fn two_servers_and_concurrent_kiosks_store_every_rating_exactly_once() {
         dump["tamper_alerts"]
     );
     for kiosk in &kiosks {
-        for server in [&a, &b] {
-            let status: hailong_protocol::SyncStatus = server
-                .get(&kiosk.token, paths::SYNC_STATUS)
+        for base in &servers {
+            let status: hailong_protocol::SyncStatus = reqwest::Client::new()
+                .get(format!("{base}{}", paths::SYNC_STATUS))
+                .bearer_auth(&kiosk.token)
+                .send()
                 .await
+                .unwrap()
                 .json()
                 .await
                 .unwrap();
@@ -108,6 +111,52 @@ async fn two_servers_and_concurrent_kiosks_store_every_rating_exactly_once() {
             assert!(status.gaps.is_empty());
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_and_concurrent_kiosks_store_every_rating_exactly_once() {
+    let db = PgTestDb::create().await;
+    let (a, b) = two_servers(&db).await;
+    let servers = [a.base.clone(), b.base.clone()];
+    overlapping_uploads_land_once(&db, &a, servers).await;
+}
+
+/// A `hailong-server serve` process, killed when dropped.
+struct Process(Child, String);
+
+impl Process {
+    fn serve(db: &PgTestDb) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hailong-server"))
+            .args(["serve", "--db", &db.url(), "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+        assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+        Self(child, base)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_server_processes_store_every_rating_exactly_once() {
+    let db = PgTestDb::create().await;
+    // Migrates the database before the two processes start (they would also race to).
+    let admin =
+        TestServer::start_on(PostgresStore::connect_config(db.config()).await.unwrap()).await;
+    let (p, q) = (Process::serve(&db), Process::serve(&db));
+    overlapping_uploads_land_once(&db, &admin, [p.1.clone(), q.1.clone()]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
