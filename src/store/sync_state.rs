@@ -35,6 +35,8 @@ pub mod meta {
     pub const LAST_ATTEMPT: &str = "last_attempt";
     /// Device clock minus server clock, seconds, from the last heartbeat.
     pub const CLOCK_OFFSET: &str = "clock_offset_seconds";
+    /// Followed by a terminal id: the highest seq of it this database has put in an upload.
+    pub const UPLOADED_THROUGH_PREFIX: &str = "uploaded_through/";
 }
 
 impl Store {
@@ -186,6 +188,34 @@ impl Store {
 }
 
 impl Store {
+    /// The highest seq of `terminal` this database has put in an upload (0 when none).
+    pub fn uploaded_through(&self, terminal: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .sync_meta(&format!("{}{terminal}", meta::UPLOADED_THROUGH_PREFIX))?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Notes, before a batch is sent, that seqs of `terminal` up to `seq` have been uploaded.
+    pub fn note_upload(&mut self, terminal: &str, seq: u64) -> Result<(), StoreError> {
+        if seq <= self.uploaded_through(terminal)? {
+            return Ok(());
+        }
+        let key = format!("{}{terminal}", meta::UPLOADED_THROUGH_PREFIX);
+        self.set_sync_meta(&[(&key, &seq.to_string())])
+    }
+
+    /// Ratings of `terminal` the server quarantined.
+    pub fn quarantined_count(&self, terminal: &str) -> Result<u64, StoreError> {
+        let n: i64 = self.connection().query_row(
+            "SELECT count(*) FROM sync_outcomes o JOIN ratings r ON r.id = o.rating_id
+             WHERE r.terminal_id = ?1 AND o.status = 'quarantined'",
+            [terminal],
+            |row| row.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// The highest seq of `terminal` marked sent (0 when none).
     pub fn highest_sent(&self, terminal: &str) -> Result<u64, StoreError> {
         let n: Option<i64> = self.connection().query_row(

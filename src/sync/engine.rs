@@ -35,6 +35,10 @@ pub struct RoundReport {
     pub clock_offset_seconds: Option<i64>,
     /// A configuration newer than the one running, already written to terminal.toml.
     pub new_config: Option<Box<TerminalConfig>>,
+    /// Its version (ETag), already written to server.toml. A caller that runs rounds one after
+    /// another must carry it into the link of the next round, or that round fetches the same
+    /// configuration again (and its heartbeat reports the old version).
+    pub new_config_version: Option<String>,
 }
 
 /// What a round needs.
@@ -63,10 +67,8 @@ impl Round<'_> {
             .run(move |store| {
                 let store = store?;
                 match &error {
-                    None => store.set_sync_meta(&[
-                        (meta::LAST_SUCCESS, &finished),
-                        (meta::LAST_ERROR, ""),
-                    ]),
+                    None => store
+                        .set_sync_meta(&[(meta::LAST_SUCCESS, &finished), (meta::LAST_ERROR, "")]),
                     Some(error) => store.set_sync_meta(&[(meta::LAST_ERROR, error)]),
                 }
             })
@@ -86,6 +88,8 @@ impl Round<'_> {
                 Ok(Local {
                     last_seq: store.last_seq(&t)?,
                     highest_marked_sent: store.highest_sent(&t)?,
+                    uploaded_through: store.uploaded_through(&t)?,
+                    quarantined: store.quarantined_count(&t)?,
                 })
             })
             .await?;
@@ -99,11 +103,18 @@ impl Round<'_> {
                 if let Some(above) = steps.raise_sequence_above
                     && store.raise_sequence(&t, above)?
                 {
-                    tracing::warn!(above, "the server holds higher sequence numbers; continuing above them");
+                    tracing::warn!(
+                        above,
+                        "the server holds higher sequence numbers; continuing above them"
+                    );
                 }
                 if let Some(above) = steps.resend_above {
                     let n = store.forget_sent_above(&t, above)?;
-                    tracing::warn!(above, n, "the server lost ratings it had; sending them again");
+                    tracing::warn!(
+                        above,
+                        n,
+                        "the server lost ratings it had; sending them again"
+                    );
                 }
                 let marked = match steps.mark_accounted_up_to {
                     Some(up_to) => store.mark_accounted(&t, up_to, now)?,
@@ -113,11 +124,14 @@ impl Round<'_> {
             })
             .await?;
 
+        // Each batch starts after the last one: from 0 every time, the query would step over
+        // every rating already answered, quadratic in the backlog.
+        let mut after = 0;
         loop {
             let t = terminal.clone();
             let pending = self
                 .writer
-                .run(move |store| store?.unsent(&t, 0, BATCH))
+                .run(move |store| store?.unsent(&t, after, BATCH))
                 .await?;
             if pending.is_empty() {
                 break;
@@ -125,7 +139,8 @@ impl Round<'_> {
             let mut ratings: Vec<wire::Rating> = pending.iter().filter_map(to_wire).collect();
             // Keep the JSON under the server's 1 MiB limit.
             while ratings.len() > 1
-                && serde_json::to_vec(&ratings).map_or(0, |v| v.len()) > wire::MAX_BATCH_BYTES - 4096
+                && serde_json::to_vec(&ratings).map_or(0, |v| v.len())
+                    > wire::MAX_BATCH_BYTES - 4096
             {
                 ratings.truncate(ratings.len() / 2);
             }
@@ -133,6 +148,12 @@ impl Round<'_> {
                 device_time: (self.clock)().to_rfc3339(),
                 ratings,
             };
+            // Before the request leaves: the server may commit it and the answer be lost.
+            let (t, through) = (terminal.clone(), batch.ratings.last().map_or(0, |r| r.seq));
+            after = through;
+            self.writer
+                .run(move |store| store?.note_upload(&t, through))
+                .await?;
             let response = self.client.upload(&batch).await?;
             report.batches += 1;
             let mut outcomes = Vec::new();
@@ -189,10 +210,7 @@ impl Round<'_> {
         }
 
         let t = terminal.clone();
-        report.queued = self
-            .writer
-            .run(move |store| store?.queue_len(&t))
-            .await?;
+        report.queued = self.writer.run(move |store| store?.queue_len(&t)).await?;
         let heartbeat = self
             .client
             .heartbeat(&HeartbeatRequest {
@@ -214,16 +232,19 @@ impl Round<'_> {
                 "the device clock is more than an hour off the server's"
             );
         }
-        if heartbeat.config_version.is_some() && heartbeat.config_version != self.link.config_version
+        if heartbeat.config_version.is_some()
+            && heartbeat.config_version != self.link.config_version
+            && let Some((config, version)) = self.fetch_config().await?
         {
-            report.new_config = self.fetch_config().await?;
+            report.new_config = Some(config);
+            report.new_config_version = Some(version);
         }
         Ok(report)
     }
 
     /// Fetches, validates and writes a newer configuration. A configuration that does not
     /// validate is refused (logged) and the last good one stays.
-    async fn fetch_config(&self) -> Result<Option<Box<TerminalConfig>>, SyncError> {
+    async fn fetch_config(&self) -> Result<Option<(Box<TerminalConfig>, String)>, SyncError> {
         let Some(envelope) = self
             .client
             .config(self.link.config_version.as_deref())
@@ -244,6 +265,6 @@ impl Round<'_> {
         link.config_version = Some(envelope.version.clone());
         link.save(self.config_dir).map_err(io)?;
         tracing::info!(version = %envelope.version, "new configuration from the server");
-        Ok(Some(Box::new(config)))
+        Ok(Some((Box::new(config), envelope.version)))
     }
 }

@@ -66,26 +66,44 @@ pub fn next_delay(result: &Result<RoundReport, SyncError>, failures: u32, jitter
     }
 }
 
+/// One round of the worker with `link`, the worker's link carried from round to round: after
+/// a round that wrote a new configuration, `link` runs its version, so the next round does not
+/// fetch the same configuration again and its heartbeat reports the version in use.
+pub async fn run_round(
+    settings: &Settings,
+    link: &mut ServerLink,
+    client: &Client,
+) -> Result<RoundReport, SyncError> {
+    let result = Round {
+        writer: &settings.writer,
+        client,
+        link,
+        config_dir: &settings.config_dir,
+        clock: settings.clock,
+    }
+    .run()
+    .await;
+    if let Ok(RoundReport {
+        new_config_version: Some(version),
+        ..
+    }) = &result
+    {
+        link.config_version = Some(version.clone());
+    }
+    result
+}
+
 /// The background sync as a subscription.
 pub fn subscription(settings: Settings) -> Subscription<Event> {
     Subscription::run_with(settings, |settings| {
         let settings = settings.clone();
         iced::stream::channel(4, async move |mut output| {
             let client = Client::new(&settings.link);
+            let mut link = settings.link.clone();
             let mut failures = 0u32;
             loop {
                 let result = match &client {
-                    Ok(client) => {
-                        Round {
-                            writer: &settings.writer,
-                            client,
-                            link: &settings.link,
-                            config_dir: &settings.config_dir,
-                            clock: settings.clock,
-                        }
-                        .run()
-                        .await
-                    }
+                    Ok(client) => run_round(&settings, &mut link, client).await,
                     Err(error) => Err(error.clone()),
                 };
                 failures = if result.is_ok() { 0 } else { failures + 1 };
@@ -115,6 +133,9 @@ mod tests {
             retry_after: Some(Duration::from_secs(120)),
         });
         assert_eq!(next_delay(&busy, 1, 1.0), Duration::from_secs(120));
-        assert_eq!(next_delay(&Ok(RoundReport::default()), 0, 1.0), IDLE_INTERVAL);
+        assert_eq!(
+            next_delay(&Ok(RoundReport::default()), 0, 1.0),
+            IDLE_INTERVAL
+        );
     }
 }
