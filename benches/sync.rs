@@ -230,7 +230,7 @@ async fn main() {
     println!("{:<58} {:>10} {:>12}", "", "time (s)", "ratings/s");
     println!(
         "{:<58} {:>10.2} {:>12.0}",
-        "rest of the backlog recorded (setup; fsync, repeat check off)",
+        "rest of backlog recorded (setup: no fsync, no repeat check)",
         recorded.as_secs_f64(),
         rate(n - SEAL_SAMPLE.min(n), recorded)
     );
