@@ -238,3 +238,43 @@ impl Store {
         Ok(forgotten)
     }
 }
+
+impl Store {
+    /// The chain head of `terminal`, sent with each heartbeat as an anchor: the last sealed
+    /// seq and hash from `sequences`, which survive the rating rows. `None` before the first
+    /// rating (or when the sequence was raised above the server's before any rating).
+    pub fn chain_head(
+        &self,
+        terminal: &str,
+    ) -> Result<Option<hailong_protocol::ChainHead>, StoreError> {
+        let head: Option<(i64, Option<String>)> = self
+            .connection()
+            .query_row(
+                "SELECT last_seq, last_hash FROM sequences WHERE terminal_id = ?1",
+                [terminal],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let Some((mut seq, Some(hash))) = head else {
+            return Ok(None);
+        };
+        // `raise_sequence` moves last_seq past the rating last_hash belongs to: anchor that
+        // rating. When no rating has the hash, the rows were removed: anchor what was sealed.
+        let held: Option<i64> = self.connection().query_row(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM ratings
+                                      WHERE terminal_id = ?1 AND seq = ?2 AND hash = ?3)
+                         THEN ?2
+                         ELSE (SELECT max(seq) FROM ratings WHERE terminal_id = ?1 AND hash = ?3)
+                    END",
+            params![terminal, seq, hash],
+            |row| row.get(0),
+        )?;
+        if let Some(held) = held {
+            seq = held;
+        }
+        Ok(u64::try_from(seq)
+            .ok()
+            .filter(|seq| *seq > 0)
+            .map(|seq| hailong_protocol::ChainHead { seq, hash }))
+    }
+}

@@ -211,6 +211,8 @@ impl Round<'_> {
 
         let t = terminal.clone();
         report.queued = self.writer.run(move |store| store?.queue_len(&t)).await?;
+        let t = terminal.clone();
+        let chain_head = self.writer.run(move |store| store?.chain_head(&t)).await?;
         let heartbeat = self
             .client
             .heartbeat(&HeartbeatRequest {
@@ -218,6 +220,8 @@ impl Round<'_> {
                 queue_length: report.queued,
                 app_version: env!("CARGO_PKG_VERSION").to_owned(),
                 config_version: self.link.config_version.clone(),
+                // The server keeps it as an anchor against later rewrites.
+                chain_head,
             })
             .await?;
         report.clock_offset_seconds = Some(heartbeat.clock_offset_seconds);

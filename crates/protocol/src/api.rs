@@ -256,6 +256,23 @@ pub struct HeartbeatRequest {
     /// Version of the configuration the kiosk runs (`ConfigEnvelope::version`), or none
     /// when it runs the bundled demo or a file-provisioned configuration.
     pub config_version: Option<String>,
+    /// The kiosk's chain head: its last sealed rating's seq and hash, whether or not it was
+    /// uploaded yet; none before the first rating. The server keeps it as an anchor: if the
+    /// rating it names later arrives with another hash, or never arrives while higher ones
+    /// do, the chain was rewritten after anchoring and the server records a tamper alert.
+    /// Added after 1.0: optional, older kiosks omit it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_head: Option<ChainHead>,
+}
+
+/// A position in a terminal's hash chain: one rating's seq and hash (the chain is specified in
+/// hailong-protocol's `chain` module).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChainHead {
+    /// Sequence number of the rating (from 1).
+    pub seq: u64,
+    /// That rating's `hash`: 64 lowercase hex digits.
+    pub hash: String,
 }
 
 /// `POST /api/v1/heartbeat` response (200).
@@ -310,5 +327,15 @@ mod tests {
     fn optional_fields_may_be_missing() {
         let req: EnrollRequest = serde_json::from_str(r#"{"code":"12345-67890"}"#).unwrap();
         assert_eq!(req.app_version, None);
+    }
+
+    #[test]
+    fn a_heartbeat_without_a_chain_head_still_parses() {
+        let json = r#"{"device_time":"2026-01-05T09:00:00+07:00","queue_length":0,
+                       "app_version":"1.0.0","config_version":null}"#;
+        let req: HeartbeatRequest = serde_json::from_str(json).unwrap();
+        assert_eq!(req.chain_head, None);
+        // And a kiosk without one sends exactly what an old kiosk sent.
+        assert!(!serde_json::to_string(&req).unwrap().contains("chain_head"));
     }
 }

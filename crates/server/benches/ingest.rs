@@ -57,7 +57,7 @@ fn rating(terminal: &Terminal, seq: u64) -> Rating {
         prev_hash: String::new(),
         hash: String::new(),
     };
-    // Linked to the genesis for seq 1; otherwise to a stand-in (see `ratings` for a chain).
+    // Linked to the genesis for seq 1; otherwise to a stand-in (see `chain`).
     let prev = if seq == 1 {
         hailong_protocol::chain::genesis(&rating.terminal_id)
     } else {
@@ -65,6 +65,20 @@ fn rating(terminal: &Terminal, seq: u64) -> Rating {
     };
     rating.link(prev);
     rating
+}
+
+/// Ratings 1..=n of `terminal` forming an honest hash chain, as a kiosk uploads them: the
+/// server verifies the chain as it ingests, and finds nothing.
+fn chain(terminal: &Terminal, n: usize) -> Vec<Rating> {
+    let mut prev = hailong_protocol::chain::genesis(&terminal.id);
+    (1..=n as u64)
+        .map(|seq| {
+            let mut rating = rating(terminal, seq);
+            rating.link(prev.clone());
+            prev.clone_from(&rating.hash);
+            rating
+        })
+        .collect()
 }
 
 fn batch(ratings: &[Rating]) -> UploadBatch {
@@ -98,7 +112,7 @@ async fn raw_store(n: usize) -> StdDuration {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("raw.db")).unwrap();
     let (terminal, _) = new_terminal(&store).await;
-    let ratings: Vec<Rating> = (1..=n as u64).map(|s| rating(&terminal, s)).collect();
+    let ratings: Vec<Rating> = chain(&terminal, n);
     let prepared: Vec<_> = ratings
         .chunks(BATCH)
         .map(|c| {
@@ -119,6 +133,8 @@ async fn raw_store(n: usize) -> StdDuration {
         assert_eq!(out.summary.created as usize, out.results.len());
     }
     let elapsed = start.elapsed();
+    let alerts = store.tamper_alerts(terminal.id.clone()).await.unwrap();
+    assert_eq!(alerts, Some(vec![]), "an honest chain verifies");
     let status = store.sync_status(terminal.id, Utc::now()).await.unwrap();
     assert_eq!(status.highest_contiguous_seq, n as u64);
     elapsed
@@ -199,7 +215,7 @@ async fn http_batches(n: usize) -> (StdDuration, usize) {
     let server = start_server().await;
     let client = reqwest::Client::new();
     let (terminal, token) = enroll(&client, &server).await;
-    let backlog: Vec<Rating> = (1..=n as u64).map(|s| rating(&terminal, s)).collect();
+    let backlog: Vec<Rating> = chain(&terminal, n);
     let start = Instant::now();
     let status: SyncStatus = client
         .get(format!("{}{}", server.base, paths::SYNC_STATUS))
@@ -235,7 +251,7 @@ async fn http_one_by_one(n: usize) -> StdDuration {
     let server = start_server().await;
     let client = reqwest::Client::new();
     let (terminal, token) = enroll(&client, &server).await;
-    let ratings: Vec<Rating> = (1..=n as u64).map(|s| rating(&terminal, s)).collect();
+    let ratings: Vec<Rating> = chain(&terminal, n);
     let start = Instant::now();
     for r in &ratings {
         let body = encode_batch(&batch(std::slice::from_ref(r)), false);

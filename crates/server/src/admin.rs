@@ -1,5 +1,5 @@
-//! The administrator's commands (`terminal add|code|list|revoke`, `config import`), over any
-//! [`Store`]. Each returns the text for stdout: a human layout, or JSON with `--json`.
+//! The administrator's commands (`terminal add|code|list|alerts|revoke`, `config import`),
+//! over any [`Store`]. Each returns the text for stdout: a human layout, or JSON with `--json`.
 
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::config_doc;
 use crate::secret;
-use crate::store::{ImportOutcome, NewTerminal, Store, Terminal, TerminalRow};
+use crate::store::{ImportOutcome, NewTerminal, Store, TamperAlert, Terminal, TerminalRow};
 
 /// Options of `terminal add`.
 #[derive(Debug, Clone)]
@@ -149,8 +149,10 @@ fn render_table(rows: &[TerminalRow], now: DateTime<Utc>) -> String {
         "SEQ",
         "STORED",
         "QUAR",
+        "ALERTS",
         "APP",
         "CONFIG",
+        "LATEST ALERT",
     ];
     let mut table: Vec<Vec<String>> = vec![header.iter().map(|s| (*s).to_owned()).collect()];
     for r in rows {
@@ -175,10 +177,16 @@ fn render_table(rows: &[TerminalRow], now: DateTime<Utc>) -> String {
             r.highest_contiguous_seq.to_string(),
             r.stored.to_string(),
             r.quarantined.to_string(),
+            if r.tamper_alerts > 0 {
+                format!("{}!", r.tamper_alerts)
+            } else {
+                "0".into()
+            },
             r.app_version.clone().unwrap_or_else(|| "-".into()),
             r.config_version
                 .as_deref()
                 .map_or("-".into(), |v| v.chars().take(12).collect()),
+            r.latest_alert.as_ref().map_or("-".into(), alert_summary),
         ]);
     }
     let widths: Vec<usize> = (0..header.len())
@@ -201,8 +209,68 @@ fn render_table(rows: &[TerminalRow], now: DateTime<Utc>) -> String {
     }
     if rows.is_empty() {
         out.push_str("(no terminals; add one with `hailong-server terminal add`)\n");
+    } else if rows.iter().any(|r| r.tamper_alerts > 0) {
+        out.push_str(
+            "\nALERTS: open tamper alerts (the ratings are stored all the same); \
+             see `hailong-server terminal alerts ID`.\n",
+        );
     }
     out
+}
+
+/// "edited seq 5", "gap seqs 7-9 (resolved)".
+fn alert_summary(alert: &TamperAlert) -> String {
+    let seqs = if alert.first_seq == alert.last_seq {
+        format!("seq {}", alert.first_seq)
+    } else {
+        format!("seqs {}-{}", alert.first_seq, alert.last_seq)
+    };
+    let resolved = if alert.resolved_at.is_some() {
+        " (resolved)"
+    } else {
+        ""
+    };
+    format!("{} {seqs}{resolved}", alert.kind.as_str())
+}
+
+/// `terminal alerts ID`: the terminal's tamper alerts, oldest first.
+pub async fn list_alerts<S: Store>(store: &S, id: &str, json: bool) -> anyhow::Result<String> {
+    let alerts = store
+        .tamper_alerts(id.to_owned())
+        .await?
+        .with_context(|| format!("no terminal `{id}` (see `terminal list`)"))?;
+    if json {
+        return Ok(format!("{}\n", serde_json::to_string_pretty(&alerts)?));
+    }
+    if alerts.is_empty() {
+        return Ok(format!(
+            "Terminal {id}: no tamper alerts; its hash chain verifies as far as its ratings reached the server.\n"
+        ));
+    }
+    let open = alerts.iter().filter(|a| a.resolved_at.is_none()).count();
+    let mut out = format!(
+        "Terminal {id}: {} tamper alerts, {open} open. The ratings concerned are stored all the same.\n",
+        alerts.len()
+    );
+    for alert in &alerts {
+        let _ = writeln!(
+            out,
+            "\n#{} {}  {}  received {}",
+            alert.id,
+            alert_summary(alert),
+            if alert.resolved_at.is_some() {
+                "resolved"
+            } else {
+                "OPEN"
+            },
+            alert.received_at
+        );
+        let _ = writeln!(out, "  {}", alert.detail);
+        if let (Some(at), Some(how)) = (&alert.resolved_at, &alert.resolution) {
+            let _ = writeln!(out, "  resolved {at}: {how}");
+        }
+    }
+    Ok(out)
 }
 
 /// "5m ago", "3h ago", "2d ago".

@@ -13,8 +13,8 @@ use axum::{Extension, Json, Router};
 use chrono::{DateTime, SecondsFormat, Utc};
 use hailong_protocol::{
     CLOCK_SUSPECT_SECONDS, ConfigEnvelope, DecodeLimits, EnrollRequest, EnrollResponse, ErrorBody,
-    HeartbeatRequest, HeartbeatResponse, SyncStatus, UploadBatch, UploadResponse, error_code,
-    paths,
+    HeartbeatRequest, HeartbeatResponse, MAX_SEQ, SyncStatus, UploadBatch, UploadResponse, chain,
+    error_code, paths,
 };
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi as _;
@@ -259,7 +259,8 @@ async fn upload<S: Store>(
     }))
 }
 
-/// Report the kiosk's queue length, versions and clock.
+/// Report the kiosk's queue length, versions and clock, and anchor its chain head (a rating
+/// later found to differ from its anchor is recorded as a tamper alert).
 #[utoipa::path(
     post,
     path = "/api/v1/heartbeat",
@@ -284,12 +285,27 @@ async fn heartbeat<S: Store>(
     let now = Utc::now();
     let offset = clock_offset(&request.device_time, now)
         .ok_or_else(|| ApiError::invalid_body("device_time", "not an RFC 3339 time with offset"))?;
+    if let Some(head) = &request.chain_head {
+        if !(1..=MAX_SEQ).contains(&head.seq) {
+            return Err(ApiError::invalid_body(
+                "chain_head.seq",
+                "must be between 1 and 2^63-1",
+            ));
+        }
+        if !chain::is_hash(&head.hash) {
+            return Err(ApiError::invalid_body(
+                "chain_head.hash",
+                "must be 64 lowercase hex digits",
+            ));
+        }
+    }
     let record = HeartbeatRecord {
         at: now,
         queue_length: request.queue_length,
         app_version: request.app_version,
         config_version: request.config_version,
         clock_offset_s: offset,
+        chain_head: request.chain_head,
     };
     state.store.heartbeat(terminal.id.clone(), record).await?;
     let config = state.store.current_config(terminal.commune_code).await?;

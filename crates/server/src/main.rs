@@ -83,8 +83,14 @@ enum TerminalCommand {
         #[arg(long, default_value_t = 24)]
         expires_hours: u32,
     },
-    /// List terminals: last seen, backlog, clock offset, versions, sync progress.
+    /// List terminals: last seen, backlog, clock offset, versions, sync progress, tamper
+    /// alerts.
     List,
+    /// List a terminal's tamper alerts: edited ratings, broken links, gaps, rewritten anchors.
+    Alerts {
+        /// Terminal id.
+        id: String,
+    },
     /// Revoke a terminal: its token is refused at once.
     Revoke {
         /// Terminal id.
@@ -164,6 +170,9 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
             admin::new_code(&db().await?, &id, expires_hours, json).await
         }
         Command::Terminal(TerminalCommand::List) => admin::list_terminals(&db().await?, json).await,
+        Command::Terminal(TerminalCommand::Alerts { id }) => {
+            admin::list_alerts(&db().await?, &id, json).await
+        }
         Command::Terminal(TerminalCommand::Revoke { id }) => {
             admin::revoke_terminal(&db().await?, &id, json).await
         }

@@ -40,6 +40,7 @@ use utoipa::{Modify, OpenApi};
         p::SyncStatus,
         p::SeqRange,
         p::HeartbeatRequest,
+        p::ChainHead,
         p::HeartbeatResponse,
     )),
     modifiers(&BearerAuth),

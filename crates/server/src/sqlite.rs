@@ -4,6 +4,7 @@
 
 mod ingest;
 mod migrations;
+mod tamper;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,7 +17,8 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, pa
 
 use crate::store::{
     AuthError, EnrollError, HeartbeatRecord, ImportOutcome, IngestContext, IngestItem,
-    IngestOutcome, NewConfig, NewTerminal, Store, StoreError, Terminal, TerminalRow,
+    IngestOutcome, NewConfig, NewTerminal, Store, StoreError, TamperAlert, TamperKind, Terminal,
+    TerminalRow,
 };
 
 /// How long a writer waits for another writer (the admin CLI, a second server) to finish.
@@ -96,12 +98,14 @@ impl SqliteStore {
     /// changed nothing. `terminals.last_seen_at` is left out: it records contact, not data.
     /// Blocking.
     pub fn dump_tables(&self) -> Result<BTreeMap<&'static str, Vec<String>>, StoreError> {
-        const TABLES: [(&str, &str); 6] = [
+        const TABLES: [(&str, &str); 7] = [
             (
                 "terminals",
                 "SELECT id, commune_code, name, counter_id, token_hash, created_at, enrolled_at,
                         revoked_at, heartbeat_at, queue_length, app_version, config_version,
-                        clock_offset_s, contiguous_seq, stored_count, quarantined_count
+                        clock_offset_s, contiguous_seq, stored_count, quarantined_count,
+                        chain_seq, chain_hash, anchor_seq, anchor_hash, anchor_at,
+                        anchor_checked_at
                  FROM terminals",
             ),
             ("enrollment_codes", "SELECT * FROM enrollment_codes"),
@@ -109,6 +113,7 @@ impl SqliteStore {
             ("quarantine", "SELECT * FROM quarantine"),
             ("seq_seen", "SELECT * FROM seq_seen"),
             ("configs", "SELECT * FROM configs"),
+            ("tamper_alerts", "SELECT * FROM tamper_alerts"),
         ];
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let mut out = BTreeMap::new();
@@ -191,6 +196,31 @@ fn current_config(
         })
     })
     .transpose()
+}
+
+/// Columns read by [`alert_from_row`].
+const ALERT_COLUMNS: &str =
+    "id, terminal_id, kind, first_seq, last_seq, detail, received_at, resolved_at, resolution";
+
+fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TamperAlert> {
+    let kind: String = r.get(2)?;
+    Ok(TamperAlert {
+        id: r.get::<_, i64>(0)? as u64,
+        terminal_id: r.get(1)?,
+        kind: TamperKind::parse(&kind).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                2,
+                rusqlite::types::Type::Text,
+                format!("unknown tamper alert kind `{kind}`").into(),
+            )
+        })?,
+        first_seq: r.get::<_, i64>(3)? as u64,
+        last_seq: r.get::<_, i64>(4)? as u64,
+        detail: r.get(5)?,
+        received_at: ms_to_rfc3339(r.get(6)?),
+        resolved_at: r.get::<_, Option<i64>>(7)?.map(ms_to_rfc3339),
+        resolution: r.get(8)?,
+    })
 }
 
 /// The sync status of a terminal, inside whatever transaction the caller holds.
@@ -435,7 +465,8 @@ impl Store for SqliteStore {
         record: HeartbeatRecord,
     ) -> Result<(), StoreError> {
         self.run(move |conn| {
-            conn.execute(
+            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
                 "UPDATE terminals SET heartbeat_at = ?2, last_seen_at = ?2, queue_length = ?3,
                         app_version = ?4, config_version = ?5, clock_offset_s = ?6
                  WHERE id = ?1",
@@ -448,6 +479,12 @@ impl Store for SqliteStore {
                     record.clock_offset_s,
                 ],
             )?;
+            // Catches up first if the walk of a batch failed.
+            tamper::verify_in(&mut tx, &terminal_id, record.at);
+            if let Some(head) = &record.chain_head {
+                tamper::anchor(&tx, &terminal_id, head, record.at)?;
+            }
+            tx.commit()?;
             Ok(())
         })
         .await
@@ -496,7 +533,9 @@ impl Store for SqliteStore {
             let mut stmt = conn.prepare(
                 "SELECT id, commune_code, name, counter_id, created_at, enrolled_at, revoked_at,
                         last_seen_at, queue_length, clock_offset_s, app_version, config_version,
-                        contiguous_seq, stored_count, quarantined_count
+                        contiguous_seq, stored_count, quarantined_count,
+                        (SELECT count(*) FROM tamper_alerts a
+                         WHERE a.terminal_id = terminals.id AND a.resolved_at IS NULL)
                  FROM terminals ORDER BY id",
             )?;
             let rows = stmt
@@ -519,10 +558,46 @@ impl Store for SqliteStore {
                         highest_contiguous_seq: r.get::<_, i64>(12)? as u64,
                         stored: r.get::<_, i64>(13)? as u64,
                         quarantined: r.get::<_, i64>(14)? as u64,
+                        tamper_alerts: r.get::<_, i64>(15)? as u64,
+                        latest_alert: None,
                     })
                 })?
-                .collect::<Result<_, _>>()?;
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut latest = conn.prepare(&format!(
+                "SELECT {ALERT_COLUMNS} FROM tamper_alerts WHERE terminal_id = ?1
+                 ORDER BY id DESC LIMIT 1"
+            ))?;
+            let mut rows = rows;
+            for row in &mut rows {
+                row.latest_alert = latest.query_row([&row.id], alert_from_row).optional()?;
+            }
             Ok(rows)
+        })
+        .await
+    }
+
+    async fn tamper_alerts(
+        &self,
+        terminal_id: String,
+    ) -> Result<Option<Vec<TamperAlert>>, StoreError> {
+        self.run(move |conn| {
+            let tx = conn.transaction()?;
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM terminals WHERE id = ?1)",
+                [&terminal_id],
+                |r| r.get(0),
+            )?;
+            if !exists {
+                return Ok(None);
+            }
+            let alerts = tx
+                .prepare(&format!(
+                    "SELECT {ALERT_COLUMNS} FROM tamper_alerts WHERE terminal_id = ?1 ORDER BY id"
+                ))?
+                .query_map([&terminal_id], alert_from_row)?
+                .collect::<Result<_, _>>()?;
+            tx.finish()?;
+            Ok(Some(alerts))
         })
         .await
     }

@@ -7,7 +7,9 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use hailong_protocol::{ConfigEnvelope, Rating, RatingResult, SyncStatus, UploadSummary};
+use hailong_protocol::{
+    ChainHead, ConfigEnvelope, Rating, RatingResult, SyncStatus, UploadSummary,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -149,6 +151,9 @@ pub struct HeartbeatRecord {
     pub config_version: Option<String>,
     /// Device clock minus server clock, seconds.
     pub clock_offset_s: i64,
+    /// The kiosk's chain head, kept as the terminal's latest anchor (already checked: seq in
+    /// range, hash well formed).
+    pub chain_head: Option<ChainHead>,
 }
 
 /// A configuration to import.
@@ -209,6 +214,73 @@ pub struct TerminalRow {
     pub stored: u64,
     /// Distinct quarantined ratings.
     pub quarantined: u64,
+    /// Open tamper alerts (a gap whose ratings arrived later and verify is resolved).
+    pub tamper_alerts: u64,
+    /// The most recent tamper alert, open or resolved.
+    pub latest_alert: Option<TamperAlert>,
+}
+
+/// What a tamper alert found (see `crate::sqlite::tamper`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TamperKind {
+    /// A rating's content does not match its hash: edited after sealing.
+    Edited,
+    /// A rating does not link to the one before it (or to the genesis).
+    BrokenLink,
+    /// Seqs missing below a stored higher one: ratings removed.
+    Gap,
+    /// The rating a heartbeat anchored arrived with another hash or never arrived while
+    /// higher ones did, or the kiosk's chain head went backwards: rewritten after anchoring.
+    Anchor,
+}
+
+impl TamperKind {
+    /// The stored (and JSON) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TamperKind::Edited => "edited",
+            TamperKind::BrokenLink => "broken_link",
+            TamperKind::Gap => "gap",
+            TamperKind::Anchor => "anchor",
+        }
+    }
+
+    /// The kind with this stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            TamperKind::Edited,
+            TamperKind::BrokenLink,
+            TamperKind::Gap,
+            TamperKind::Anchor,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+}
+
+/// One finding of the server's chain verification. The ratings concerned are stored all the
+/// same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TamperAlert {
+    /// Number of the alert (ascending in detection order).
+    pub id: u64,
+    /// Terminal whose chain it is.
+    pub terminal_id: String,
+    /// What was found.
+    pub kind: TamperKind,
+    /// The seq concerned, or the first of a gap.
+    pub first_seq: u64,
+    /// The last seq of a gap; equal to `first_seq` otherwise.
+    pub last_seq: u64,
+    /// What exactly, in English, for technicians.
+    pub detail: String,
+    /// Server clock when the batch or heartbeat that revealed it arrived.
+    pub received_at: String,
+    /// When it stopped applying (a gap filled by ratings that verify), if it did.
+    pub resolved_at: Option<String>,
+    /// How it was resolved.
+    pub resolution: Option<String>,
 }
 
 /// Storage of terminals, enrollment codes, ratings, quarantine and configurations.
@@ -257,7 +329,9 @@ pub trait Store: Clone + Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<SyncStatus, StoreError>> + Send;
 
-    /// Applies a batch in one transaction.
+    /// Applies a batch in one transaction. In it, verifies the terminal's hash chain as far
+    /// as the stored ratings reach and records tamper alerts; a failure of that check never
+    /// undoes or refuses the batch (it is logged, and the next batch or heartbeat resumes it).
     fn ingest(
         &self,
         terminal_id: String,
@@ -265,7 +339,7 @@ pub trait Store: Clone + Send + Sync + 'static {
         ctx: IngestContext,
     ) -> impl Future<Output = Result<IngestOutcome, StoreError>> + Send;
 
-    /// Records a heartbeat.
+    /// Records a heartbeat, and its chain head as the terminal's anchor.
     fn heartbeat(
         &self,
         terminal_id: String,
@@ -283,6 +357,13 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         config: NewConfig,
     ) -> impl Future<Output = Result<ImportOutcome, StoreError>> + Send;
+
+    /// The tamper alerts of a terminal, oldest first; `Ok(None)` when there is no such
+    /// terminal.
+    fn tamper_alerts(
+        &self,
+        terminal_id: String,
+    ) -> impl Future<Output = Result<Option<Vec<TamperAlert>>, StoreError>> + Send;
 
     /// All terminals, by id.
     fn list_terminals(&self) -> impl Future<Output = Result<Vec<TerminalRow>, StoreError>> + Send;

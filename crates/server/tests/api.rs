@@ -12,4 +12,5 @@ mod api {
     pub mod limits;
     pub mod openapi;
     pub mod support;
+    pub mod tamper;
 }

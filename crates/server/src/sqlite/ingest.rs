@@ -1,6 +1,7 @@
 //! Applying an upload batch in one SQLite transaction: classify each rating (created,
 //! duplicate, conflict, invalid), quarantine the bad ones, advance the terminal's contiguous
-//! sequence, and answer with the new sync status.
+//! sequence, verify the terminal's hash chain (see `tamper`), and answer with the new sync
+//! status.
 
 use hailong_protocol::{MAX_SEQ, Rating, RatingOutcome, RatingResult, UploadSummary};
 use rusqlite::{
@@ -60,7 +61,7 @@ pub(super) fn ingest(
     items: Vec<IngestItem>,
     ctx: &IngestContext,
 ) -> rusqlite::Result<IngestOutcome> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut tally = Tally::default();
     let mut results = Vec::with_capacity(items.len());
     {
@@ -82,6 +83,8 @@ pub(super) fn ingest(
             to_ms(ctx.received_at)
         ],
     )?;
+    // Tamper evidence: walk the chain as far as it now reaches. Never costs the batch.
+    super::tamper::verify_in(&mut tx, terminal_id, ctx.received_at);
     let sync = sync_status(&tx, terminal_id, ctx.received_at)?;
     tx.commit()?;
     Ok(IngestOutcome {

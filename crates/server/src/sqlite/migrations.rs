@@ -9,7 +9,10 @@
 use rusqlite::Connection;
 
 /// The migrations, in order; the schema version after applying migration `i` is `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_tamper.sql"),
+];
 
 /// Brings the database up to the newest schema, each migration in its own transaction.
 /// Refuses a database written by a newer server.
