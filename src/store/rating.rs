@@ -251,9 +251,11 @@ pub(super) fn seal(
     let tapped_ms = draft.device_time.timestamp_millis();
     let suspected_repeat = interval_ms > 0
         && seal.cause != SealCause::Recovered
+        // `+terminal_id`: walk the device-time index over the interval, not the terminal's
+        // whole history (which the (terminal, seq) index would do: 40 ms a seal at 100k).
         && conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM ratings
-                 WHERE seq IS NOT NULL AND id <> ?1 AND terminal_id = ?2
+                 WHERE seq IS NOT NULL AND id <> ?1 AND +terminal_id = ?2
                    AND counter_id IS ?3 AND seal_cause <> 'recovered'
                    AND device_time_ms > ?4 - ?5 AND device_time_ms <= ?4)",
             params![
