@@ -53,7 +53,10 @@ fn http_client(endpoint: &Endpoint) -> Result<reqwest::Client, SyncError> {
         .gzip(true);
     if let Some(path) = &endpoint.ca_cert {
         let pem = std::fs::read(path).map_err(|e| {
-            SyncError::Settings(format!("cannot read the CA certificate {}: {e}", path.display()))
+            SyncError::Settings(format!(
+                "cannot read the CA certificate {}: {e}",
+                path.display()
+            ))
         })?;
         let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| {
             SyncError::Settings(format!("{} is not a PEM certificate: {e}", path.display()))
