@@ -12,10 +12,12 @@
 //!
 //! Days are the terminal's local days by the device clock, the clock the staff read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
-use chrono::{DateTime, Days, FixedOffset, NaiveDate, TimeZone, Timelike};
+use chrono::{Days, FixedOffset, NaiveDate, TimeZone};
 use rusqlite::params;
+use rusqlite::types::ValueRef;
 use serde::Serialize;
 
 use super::{Store, StoreError, StoredRating};
@@ -136,18 +138,76 @@ fn sentiment_index(sentiment: Sentiment) -> usize {
     }
 }
 
-/// One counted rating, as the tally reads it.
+const DAY_MS: i64 = 86_400_000;
+
+/// One counted rating, as the tally reads it: small numbers only, so that a month of a busy
+/// desk (80,000 ratings) is counted without an allocation per rating.
+#[derive(Debug, Clone, Copy)]
 struct Row {
-    level: Level,
-    counter: String,
-    staff: String,
-    field: String,
-    dossier: Option<String>,
-    id: String,
-    reasons: Vec<String>,
-    complaint: bool,
-    time_ms: i64,
-    flagged: bool,
+    /// Index in [`Figures::by_sentiment`].
+    sentiment: usize,
+    /// Indexes into the tally's interned names ("" when none).
+    counter: u32,
+    staff: u32,
+    field: u32,
+    /// Dense dossier number: one per dossier code, one per rating without a code.
+    dossier: u32,
+    /// Counts against the Decision 766 rate: negative, or with a complaint (issue 6: always
+    /// false until complaints exist).
+    against: bool,
+}
+
+/// FNV-1a: the tally hashes short ids and dossier codes of the terminal's own data, many times
+/// per rating; SipHash's resistance to crafted keys buys nothing here and costs a tenth of
+/// the tally.
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// Distinct names numbered in order of first appearance.
+#[derive(Debug, Default)]
+struct Interner {
+    names: Vec<String>,
+    numbers: FnvMap<Vec<u8>, u32>,
+}
+
+impl Interner {
+    fn number(&mut self, name: &[u8]) -> u32 {
+        if let Some(number) = self.numbers.get(name) {
+            return *number;
+        }
+        let number = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(String::from_utf8_lossy(name).into_owned());
+        self.numbers.insert(name.to_vec(), number);
+        number
+    }
+}
+
+/// The bytes of a text column; NULL when it is not text.
+fn bytes(value: ValueRef<'_>) -> Option<&[u8]> {
+    match value {
+        ValueRef::Text(bytes) => Some(bytes),
+        _ => None,
+    }
 }
 
 impl Store {
@@ -168,140 +228,182 @@ impl Store {
     /// The tally of sealed ratings in `query`'s days.
     pub fn tally(&self, query: &TallyQuery) -> Result<Tally, StoreError> {
         let (start, end) = query.bounds_ms();
-        let mut stmt = self.connection().prepare_cached(
-            "SELECT level, level_count, coalesce(counter_id, ''), coalesce(staff_id, ''),
-                    coalesce(field_id, ''), dossier_code, id, reasons, device_time_ms,
-                    suspected_repeat OR dossier_repeat
-             FROM ratings
-             WHERE device_time_ms >= ?1 AND device_time_ms < ?2 AND seq IS NOT NULL",
-        )?;
-        let rows = stmt.query_map(params![start, end], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, Option<String>>(5)?,
-                row.get::<_, String>(6)?,
-                row.get::<_, String>(7)?,
-                row.get::<_, i64>(8)?,
-                row.get::<_, bool>(9)?,
-            ))
-        })?;
         let mut tally = Tally {
             per_hour: vec![[0; 5]; 24],
             ..Tally::default()
         };
-        let mut days: BTreeMap<NaiveDate, (u64, u64)> = BTreeMap::new();
+        // Days are whole: local midnights of a fixed offset are exactly 24 h apart.
+        let mut days: Vec<(NaiveDate, u64, u64)> = Vec::new();
         let mut day = query.from;
         while day <= query.to {
-            let _ = days.insert(day, (0, 0));
+            days.push((day, 0, 0));
             day = match day.checked_add_days(Days::new(1)) {
                 Some(next) => next,
                 None => break,
             };
         }
-        let mut counted = Vec::new();
-        for row in rows {
-            let (level, count, counter, staff, field, dossier, id, reasons, time_ms, flagged) =
-                row?;
-            let level = u8::try_from(level)
+        let offset_ms = i64::from(query.offset.local_minus_utc()) * 1000;
+        let mut names = Interner::default();
+        let none = names.number(b"");
+        let mut codes: FnvMap<Vec<u8>, u32> = FnvMap::default();
+        let mut dossiers: u32 = 0;
+        // level_count -> level -> ratings (levels 1..=5 of scales 3..=5).
+        let mut levels = [[0_u64; 6]; 6];
+        let mut reasons: HashMap<String, u64> = HashMap::new();
+        let mut counted: Vec<Row> = Vec::new();
+        // Ratings are stored in the order they were tapped, so the rows of a range of days lie
+        // in one run of rowids: read that run straight through (the time index gives its ends)
+        // instead of seeking each row from the index. A rating filed under a far-off device
+        // time only widens the run; the time condition still decides.
+        let (first, last): (Option<i64>, Option<i64>) = self.connection().query_row(
+            "SELECT min(rowid), max(rowid) FROM ratings
+             WHERE device_time_ms >= ?1 AND device_time_ms < ?2",
+            params![start, end],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT level, level_count, counter_id, staff_id, field_id, dossier_code, reasons,
+                    device_time_ms, suspected_repeat OR dossier_repeat, rowid
+             FROM ratings NOT INDEXED
+             WHERE rowid >= ?3 AND rowid <= ?4
+               AND device_time_ms >= ?1 AND device_time_ms < ?2 AND seq IS NOT NULL",
+        )?;
+        let mut rows = stmt.query(params![start, end, first.unwrap_or(1), last.unwrap_or(0)])?;
+        while let Some(row) = rows.next()? {
+            let (value, count): (i64, i64) = (row.get(0)?, row.get(1)?);
+            let Some(level) = u8::try_from(value)
                 .ok()
                 .zip(u8::try_from(count).ok())
                 .and_then(|(v, c)| Level::new(v, c))
-                .ok_or_else(|| StoreError::Corrupt {
-                    id: id.clone(),
-                    message: format!("level {level}/{count}"),
-                })?;
-            if flagged {
+            else {
+                return Err(self.corrupt(row.get(9)?, format!("level {value}/{count}")));
+            };
+            if row.get::<_, bool>(8)? {
                 tally.flagged += 1;
                 if !query.include_flagged {
                     continue;
                 }
             }
-            let reasons: Vec<String> = serde_json::from_str(&reasons).unwrap_or_default();
-            counted.push(Row {
-                level,
-                counter,
-                staff,
-                field,
-                dossier,
-                id,
-                reasons,
-                complaint: false,
-                time_ms,
-                flagged,
-            });
-        }
-        for row in &counted {
-            let sentiment = row.level.sentiment();
-            *tally
-                .by_level
-                .entry(format!("{}/{}", row.level.value, row.level.count))
-                .or_default() += 1;
-            for reason in &row.reasons {
-                *tally.reasons.entry(reason.clone()).or_default() += 1;
-            }
-            if let Some(time) = DateTime::from_timestamp_millis(row.time_ms) {
-                let local = time.with_timezone(&query.offset);
-                tally.per_hour[local.hour() as usize][sentiment_index(sentiment)] += 1;
-                if let Some(entry) = days.get_mut(&local.date_naive()) {
-                    entry.0 += 1;
-                    entry.1 += u64::from(sentiment.is_satisfied());
+            // Complaints arrive with issue 6; until then no rating carries one.
+            let complaint = false;
+            let sentiment = level.sentiment();
+            let index = sentiment_index(sentiment);
+            levels[usize::from(level.count)][usize::from(level.value)] += 1;
+            if let Some(json) = bytes(row.get_ref(6)?)
+                && json != b"[]"
+            {
+                let given: Vec<String> = serde_json::from_slice(json).unwrap_or_default();
+                for reason in given {
+                    *reasons.entry(reason).or_default() += 1;
                 }
             }
-            let _ = row.flagged;
+            let time_ms: i64 = row.get(7)?;
+            let hour = (time_ms + offset_ms).rem_euclid(DAY_MS) / 3_600_000;
+            tally.per_hour[usize::try_from(hour).unwrap_or(0)][index] += 1;
+            let day = usize::try_from((time_ms - start).div_euclid(DAY_MS)).unwrap_or(0);
+            if let Some(entry) = days.get_mut(day) {
+                entry.1 += 1;
+                entry.2 += u64::from(sentiment.is_satisfied());
+            }
+            let dossier = match bytes(row.get_ref(5)?) {
+                Some(code) => match codes.get(code) {
+                    Some(number) => *number,
+                    None => {
+                        codes.insert(code.to_vec(), dossiers);
+                        dossiers += 1;
+                        dossiers - 1
+                    }
+                },
+                None => {
+                    dossiers += 1;
+                    dossiers - 1
+                }
+            };
+            let mut group = |column: usize| -> Result<u32, StoreError> {
+                Ok(bytes(row.get_ref(column)?).map_or(none, |name| names.number(name)))
+            };
+            counted.push(Row {
+                sentiment: index,
+                counter: group(2)?,
+                staff: group(3)?,
+                field: group(4)?,
+                dossier,
+                against: sentiment.is_negative() || complaint,
+            });
         }
-        tally.per_day = days.into_iter().map(|(d, (n, s))| (d, n, s)).collect();
-        tally.all = figures(counted.iter());
-        tally.by_counter = grouped(&counted, |r| &r.counter);
-        tally.by_staff = grouped(&counted, |r| &r.staff);
-        tally.by_field = grouped(&counted, |r| &r.field);
+        for (count, values) in levels.iter().enumerate() {
+            for (value, n) in values.iter().enumerate() {
+                if *n > 0 {
+                    tally.by_level.insert(format!("{value}/{count}"), *n);
+                }
+            }
+        }
+        tally.reasons = reasons.into_iter().collect();
+        tally.per_day = days;
+        tally.all = grouped(&counted, |_| 0, &["".to_owned()])
+            .remove("")
+            .unwrap_or_default();
+        tally.by_counter = grouped(&counted, |r| r.counter, &names.names);
+        tally.by_staff = grouped(&counted, |r| r.staff, &names.names);
+        tally.by_field = grouped(&counted, |r| r.field, &names.names);
         Ok(tally)
     }
+
+    /// The error for an unreadable stored rating, named by its id.
+    fn corrupt(&self, rowid: i64, message: String) -> StoreError {
+        let id = self
+            .connection()
+            .query_row("SELECT id FROM ratings WHERE rowid = ?1", [rowid], |row| {
+                row.get::<_, String>(0)
+            })
+            .unwrap_or_else(|_| format!("rowid {rowid}"));
+        StoreError::Corrupt { id, message }
+    }
 }
 
-fn grouped<'a>(rows: &'a [Row], key: impl Fn(&'a Row) -> &'a String) -> BTreeMap<String, Figures> {
-    let mut groups: BTreeMap<&String, Vec<&Row>> = BTreeMap::new();
+/// Figures per group, named by `names[key(row)]`.
+fn grouped(rows: &[Row], key: impl Fn(&Row) -> u32, names: &[String]) -> BTreeMap<String, Figures> {
+    let mut figures: BTreeMap<u32, Figures> = BTreeMap::new();
+    // (group, dossier) with whether it counts against the 766 rate: sorted, then each run is
+    // one dossier of one group.
+    let mut group_dossiers: Vec<(u64, bool)> = Vec::with_capacity(rows.len());
     for row in rows {
-        groups.entry(key(row)).or_default().push(row);
+        let group = key(row);
+        let entry = figures.entry(group).or_default();
+        entry.total += 1;
+        entry.by_sentiment[row.sentiment] += 1;
+        group_dossiers.push((
+            (u64::from(group) << 32) | u64::from(row.dossier),
+            row.against,
+        ));
     }
-    groups
-        .into_iter()
-        .map(|(k, rows)| (k.clone(), figures(rows.into_iter())))
-        .collect()
-}
-
-fn figures<'a>(rows: impl Iterator<Item = &'a Row>) -> Figures {
-    let mut figures = Figures::default();
-    // Dossier -> whether it counts against the 766 rate. A rating without a code is a dossier
-    // of its own, keyed apart so that no code can ever merge with a rating id.
-    let mut dossiers: BTreeMap<DossierKey<'_>, bool> = BTreeMap::new();
-    for row in rows {
-        let sentiment = row.level.sentiment();
-        figures.total += 1;
-        figures.by_sentiment[sentiment_index(sentiment)] += 1;
-        figures.satisfied += u64::from(sentiment.is_satisfied());
-        figures.negative += u64::from(sentiment.is_negative());
-        let key = match &row.dossier {
-            Some(code) => DossierKey::Code(code),
-            None => DossierKey::Rating(&row.id),
-        };
-        let against = sentiment.is_negative() || row.complaint;
-        let entry = dossiers.entry(key).or_insert(false);
-        *entry |= against;
+    group_dossiers.sort_unstable();
+    // One entry per dossier of a group, against when any of its ratings was.
+    group_dossiers.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 |= later.1;
+        }
+        same
+    });
+    for (key, against) in &group_dossiers {
+        if let Some(entry) = figures.get_mut(&u32::try_from(key >> 32).unwrap_or(0)) {
+            entry.dossiers += 1;
+            entry.dossiers_against += u64::from(*against);
+        }
     }
-    figures.dossiers = dossiers.len() as u64;
-    figures.dossiers_against = dossiers.values().filter(|a| **a).count() as u64;
     figures
-}
-
-/// What makes a dossier for the Decision 766 rate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum DossierKey<'a> {
-    /// A dossier code.
-    Code(&'a str),
-    /// A rating given without a code, by its id.
-    Rating(&'a str),
+        .into_iter()
+        .map(|(group, mut figures)| {
+            let [very_unsatisfied, unsatisfied, _, satisfied, very_satisfied] =
+                figures.by_sentiment;
+            figures.satisfied = satisfied + very_satisfied;
+            figures.negative = very_unsatisfied + unsatisfied;
+            let name = names
+                .get(usize::try_from(group).unwrap_or(usize::MAX))
+                .cloned()
+                .unwrap_or_default();
+            (name, figures)
+        })
+        .collect()
 }
