@@ -594,6 +594,10 @@ fn a_long_press_and_a_pin_open_the_dashboard_which_leaves_by_itself() {
     let tally = state.tally.as_ref().expect("today's tally loaded");
     assert_eq!(tally.all.total, 30);
     assert!(kiosk.shows("Đang đăng nhập: Nguyễn Thị Lan"));
+    // Per counter, staff member and field, below the charts: q2 had 10 of the 30 ratings.
+    assert!(kiosk.shows("Quầy số 2"));
+    assert!(kiosk.shows("Trần Văn Minh"));
+    assert_eq!(tally.by_counter["q2"].total, 10);
     kiosk.snapshot("staff-dashboard-today");
     kiosk.tap("30 ngày");
     kiosk.snapshot("staff-dashboard-30-days");

@@ -171,6 +171,7 @@ impl State {
                 self.side(ctx, facts),
             ]
             .spacing(12),
+            self.groups(ctx),
         ]
         .spacing(12);
         page(
@@ -347,6 +348,93 @@ impl State {
         ]
         .spacing(12)
         .into()
+    }
+
+    /// The figures per counter, staff member and field (below the charts; the page scrolls).
+    fn groups<'a>(&self, ctx: &Context<'_>) -> Element<'a, Message> {
+        let Some(tally) = &self.tally else {
+            return column![].into();
+        };
+        let none = ctx.tr("kpi-none");
+        let percent = |share: Option<f64>| {
+            share.map_or_else(|| none.clone(), |s| format!("{:.1}%", s * 100.0))
+        };
+        let cell = |content: String, width: Length, bold: bool| -> Element<'a, Message> {
+            container(text(content).size(text_size::SMALL).font(if bold {
+                font::BOLD
+            } else {
+                font::REGULAR
+            }))
+            .width(width)
+            .into()
+        };
+        let line = |group: String,
+                    name: String,
+                    total: String,
+                    sipas: String,
+                    rate: String,
+                    bold: bool| {
+            row![
+                cell(group, Length::Fixed(150.0), bold),
+                cell(name, Length::Fill, bold),
+                cell(total, Length::Fixed(190.0), bold),
+                cell(sipas, Length::Fixed(230.0), bold),
+                cell(rate, Length::Fixed(230.0), bold),
+            ]
+            .spacing(8)
+        };
+        let mut table = column![line(
+            String::new(),
+            ctx.tr("export-heading-name"),
+            ctx.tr("export-heading-total"),
+            ctx.tr("export-heading-sipas"),
+            ctx.tr("export-heading-rate-766"),
+            true,
+        )]
+        .spacing(6);
+        let unnamed = ctx.tr("export-group-none");
+        let groups = [
+            ("export-group-counter", &tally.by_counter),
+            ("export-group-staff", &tally.by_staff),
+            ("export-group-field", &tally.by_field),
+        ];
+        for (key, map) in groups {
+            for (id, figures) in map {
+                let name = match key {
+                    "export-group-counter" => ctx
+                        .config
+                        .counter(id)
+                        .map(|c| c.name.get(ctx.language).to_owned()),
+                    "export-group-staff" => ctx.config.staff_member(id).map(|s| s.name.clone()),
+                    _ => ctx
+                        .config
+                        .fields
+                        .iter()
+                        .find(|f| &f.id == id)
+                        .map(|f| f.name.get(ctx.language).to_owned()),
+                }
+                .unwrap_or_else(|| {
+                    if id.is_empty() {
+                        unnamed.clone()
+                    } else {
+                        id.clone()
+                    }
+                });
+                table = table.push(line(
+                    ctx.tr(key),
+                    name,
+                    figures.total.to_string(),
+                    percent(figures.sipas_share()),
+                    percent(figures.rate_766()),
+                    false,
+                ));
+            }
+        }
+        container(table)
+            .padding(12)
+            .width(Length::Fill)
+            .style(theme::card)
+            .into()
     }
 
     fn side<'a>(&self, ctx: &Context<'_>, facts: &Facts) -> Element<'a, Message> {
