@@ -4,6 +4,7 @@ pub mod chart;
 pub mod check;
 pub mod face;
 pub mod hidden_cursor;
+pub mod keypad;
 
 /// Elements of this app.
 pub type Element<'a, Message> = iced::Element<'a, Message>;

@@ -1,13 +1,14 @@
 //! The dossier code (mã hồ sơ): typed on a large numeric keypad, or scanned from the receipt by
 //! a USB barcode scanner, which types the code and presses Enter.
 
-use iced::widget::{button, column, container, row, text};
-use iced::{Alignment, Length};
+use iced::widget::{column, container, row, text};
+use iced::{Alignment, Length, Size};
 
 use super::{Context, bottom_bar, page, primary, skip, title};
 use crate::font;
 use crate::theme::{self, size, text_size};
 use crate::widget::Element;
+use crate::widget::keypad::{Key, Sizes, keypad};
 
 /// The longest code accepted; receipts in use carry at most about 30 characters.
 pub const MAX_LEN: usize = 40;
@@ -98,43 +99,25 @@ impl State {
             .padding([0.0, 20.0])
             .width(Length::Fill)
             .style(theme::card);
-        let key = |label: String, message: Message| -> Element<'a, Message> {
-            button(
-                container(text(label).size(text_size::KEY).font(font::BOLD))
-                    .center_x(Length::Fill)
-                    .center_y(Length::Fill),
-            )
-            .on_press(message)
-            .width(size::KEY * 1.6)
-            .height(size::KEY)
-            .style(theme::secondary_button)
-            .into()
-        };
-        let digit = |c: char| key(c.to_string(), Message::Char(c));
-        let small_key = |label: String, message: Message| -> Element<'a, Message> {
-            button(
-                container(text(label).size(text_size::BODY).font(font::BOLD))
-                    .center_x(Length::Fill)
-                    .center_y(Length::Fill),
-            )
-            .on_press(message)
-            .width(size::KEY * 1.6)
-            .height(size::KEY)
-            .style(theme::secondary_button)
-            .into()
-        };
-        let keypad = column![
-            row![digit('1'), digit('2'), digit('3')].spacing(14),
-            row![digit('4'), digit('5'), digit('6')].spacing(14),
-            row![digit('7'), digit('8'), digit('9')].spacing(14),
-            row![
-                small_key(ctx.tr("action-clear"), Message::Clear),
-                digit('0'),
-                small_key(ctx.tr("action-delete"), Message::Backspace),
-            ]
-            .spacing(14),
-        ]
-        .spacing(14);
+        let digit = |c: char| Some(Key::char(c, Message::Char(c)));
+        let keypad = keypad(
+            vec![
+                vec![digit('1'), digit('2'), digit('3')],
+                vec![digit('4'), digit('5'), digit('6')],
+                vec![digit('7'), digit('8'), digit('9')],
+                vec![
+                    Some(Key::word(ctx.tr("action-clear"), Message::Clear)),
+                    digit('0'),
+                    Some(Key::word(ctx.tr("action-delete"), Message::Backspace)),
+                ],
+            ],
+            Sizes {
+                key: Size::new(size::KEY * 1.6, size::KEY),
+                char_text: text_size::KEY,
+                word_text: text_size::BODY,
+                spacing: 14.0,
+            },
+        );
         let done = (!self.code.is_empty()).then(|| primary(ctx.tr("action-done"), Message::Submit));
         let body = column![
             title(ctx.tr("dossier-title"), Some(ctx.tr("dossier-hint"))),

@@ -3,13 +3,14 @@
 
 use std::time::Duration;
 
-use iced::widget::{button, column, container, row, text};
-use iced::{Alignment, Length};
+use iced::widget::{column, container, row, text};
+use iced::{Alignment, Length, Size};
 
 use super::{Context, primary, title};
 use crate::font;
 use crate::theme::{self, size, text_size};
 use crate::widget::Element;
+use crate::widget::keypad::{Key, Sizes, keypad};
 
 /// The longest PIN accepted.
 pub const MAX_DIGITS: usize = 8;
@@ -90,31 +91,29 @@ impl State {
                 &[("seconds", remaining.as_secs().max(1).to_string())],
             ),
         };
-        let key = |label: String, message: Message| -> Element<'a, Message> {
-            button(
-                container(text(label).size(text_size::KEY).font(font::BOLD))
-                    .center_x(Length::Fill)
-                    .center_y(Length::Fill),
-            )
-            .on_press(message)
-            .width(size::KEY * 1.5)
-            .height(size::KEY)
-            .style(theme::secondary_button)
-            .into()
-        };
-        let digit = |c: char| key(c.to_string(), Message::Digit(c));
-        let keypad = column![
-            row![digit('1'), digit('2'), digit('3')].spacing(14),
-            row![digit('4'), digit('5'), digit('6')].spacing(14),
-            row![digit('7'), digit('8'), digit('9')].spacing(14),
-            row![
-                key(ctx.tr("action-delete"), Message::Backspace),
-                digit('0'),
-                container(text("")).width(size::KEY * 1.5),
-            ]
-            .spacing(14),
-        ]
-        .spacing(14);
+        let digit = |c: char| Some(Key::char(c, Message::Digit(c)));
+        let keypad = keypad(
+            vec![
+                vec![digit('1'), digit('2'), digit('3')],
+                vec![digit('4'), digit('5'), digit('6')],
+                vec![digit('7'), digit('8'), digit('9')],
+                vec![
+                    Some(Key {
+                        label: ctx.tr("action-delete"),
+                        message: Message::Backspace,
+                        word: false,
+                    }),
+                    digit('0'),
+                    None,
+                ],
+            ],
+            Sizes {
+                key: Size::new(size::KEY * 1.5, size::KEY),
+                char_text: text_size::KEY,
+                word_text: text_size::KEY,
+                spacing: 14.0,
+            },
+        );
         let left = column![
             title(ctx.tr("pin-title"), Some(ctx.tr("pin-hint"))),
             container(text(dots).size(text_size::KEY).font(font::BOLD))

@@ -6,12 +6,13 @@
 use std::path::PathBuf;
 
 use iced::widget::{button, column, container, row, text};
-use iced::{Alignment, Length};
+use iced::{Alignment, Length, Size};
 
 use super::{Context, page, primary, title};
 use crate::font;
 use crate::theme::{self, size, text_size};
 use crate::widget::Element;
+use crate::widget::keypad::{Key, Sizes, keypad};
 
 /// The field the keypad types into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,37 +156,31 @@ impl State {
             })
             .into()
         };
-        let key = |label: String, message: Message| -> Element<'a, Message> {
-            let size = if label.chars().count() > 4 {
-                text_size::SMALL
-            } else {
-                text_size::ANSWER
-            };
-            button(
-                container(text(label).size(size).font(font::BOLD))
-                    .center_x(Length::Fill)
-                    .center_y(Length::Fill),
-            )
-            .on_press(message)
-            .width(96)
-            .height(64)
-            .style(theme::secondary_button)
-            .into()
-        };
-        let ch = |c: char| key(c.to_string(), Message::Char(c));
-        let keypad = column![
-            row![ch('1'), ch('2'), ch('3'), ch('.')].spacing(10),
-            row![ch('4'), ch('5'), ch('6'), ch(':')].spacing(10),
-            row![ch('7'), ch('8'), ch('9'), ch('/')].spacing(10),
-            row![
-                key("https://".into(), Message::Scheme("https://")),
-                ch('0'),
-                key("http://".into(), Message::Scheme("http://")),
-                key(ctx.tr("action-delete"), Message::Backspace),
-            ]
-            .spacing(10),
-        ]
-        .spacing(10);
+        let ch = |c: char| Some(Key::char(c, Message::Char(c)));
+        let word = |label: &str, message: Message| Some(Key::word(label.to_owned(), message));
+        let keypad = keypad(
+            vec![
+                vec![ch('1'), ch('2'), ch('3'), ch('.')],
+                vec![ch('4'), ch('5'), ch('6'), ch(':')],
+                vec![ch('7'), ch('8'), ch('9'), ch('/')],
+                vec![
+                    word("https://", Message::Scheme("https://")),
+                    ch('0'),
+                    word("http://", Message::Scheme("http://")),
+                    Some(Key {
+                        label: ctx.tr("action-delete"),
+                        message: Message::Backspace,
+                        word: false,
+                    }),
+                ],
+            ],
+            Sizes {
+                key: Size::new(96.0, 64.0),
+                char_text: text_size::ANSWER,
+                word_text: text_size::SMALL,
+                spacing: 10.0,
+            },
+        );
         let server_side = column![
             text(ctx.tr("setup-from-server"))
                 .size(text_size::ANSWER)
