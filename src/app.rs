@@ -196,6 +196,8 @@ pub struct App {
     shifts: BTreeMap<String, Shift>,
     config_dir: std::path::PathBuf,
     usb_roots: Vec<std::path::PathBuf>,
+    /// The USB stick exports go to, looked up at sign-in (not while drawing).
+    usb_label: Option<String>,
     kiosk: bool,
     scale: f32,
     language: Language,
@@ -227,6 +229,7 @@ impl App {
             shifts: BTreeMap::new(),
             config_dir: setup.config_dir,
             usb_roots: setup.usb_roots.clone(),
+            usb_label: None,
             kiosk: setup.kiosk,
             language: Language::default_language(),
             screen: if setup.setup_mode {
@@ -473,6 +476,7 @@ impl App {
         match role {
             Some(role) => {
                 self.lockout.succeeded();
+                self.usb_label = export_target(self.writer.path()).1;
                 let today = now.wall.date_naive();
                 let state = staff::State::new(role, today);
                 let range = state.range;
@@ -564,39 +568,42 @@ impl App {
         now: Now,
     ) -> Task<Message> {
         let (from, to) = range.days(now.wall.date_naive());
-        let (folder, _) = export_target(self.writer.path());
         let extension = match format {
             export::Format::Xlsx => "xlsx",
             export::Format::Csv => "csv",
         };
-        let output = folder.join(format!(
+        let file_name = format!(
             "hai-long-{}-{}-{}.{extension}",
             self.config.commune.code,
             from.format("%Y%m%d"),
             to.format("%Y%m%d")
-        ));
-        let request = export::ExportRequest {
-            query: TallyQuery {
-                from,
-                to,
-                offset: *now.wall.offset(),
-                include_flagged,
-            },
-            include_personal: false,
-            format,
-            output,
+        );
+        let query = TallyQuery {
+            from,
+            to,
+            offset: *now.wall.offset(),
+            include_flagged,
         };
+        let database = self.writer.path().to_path_buf();
         let config = self.config.clone();
         let i18n = self.i18n.clone();
         Task::perform(
+            // Finding the stick and writing the file happen on the store's thread.
             self.writer.run(move |store| {
                 let store = store?;
+                let (folder, _) = export_target(&database);
                 if let Err(error) = std::fs::create_dir_all(&folder) {
                     return Ok(Err(ExportError::Write {
                         path: folder.clone(),
                         reason: error.to_string(),
                     }));
                 }
+                let request = export::ExportRequest {
+                    query,
+                    include_personal: false,
+                    format,
+                    output: folder.join(&file_name),
+                };
                 Ok(export::export(store, &config, &i18n, &request))
             }),
             |result: Result<Result<Exported, ExportError>, StoreError>| {
@@ -1151,9 +1158,9 @@ impl App {
             duty,
             on_duty_here,
             sync,
-            export_folder: match export_target(self.writer.path()) {
-                (_, Some(label)) => tr_args("export-target-usb", &[("label", label)]),
-                (_, None) => tr("export-target-local"),
+            export_folder: match &self.usb_label {
+                Some(label) => tr_args("export-target-usb", &[("label", label.clone())]),
+                None => tr("export-target-local"),
             },
         }
     }
@@ -1208,17 +1215,11 @@ impl App {
     }
 }
 
-/// Where exports go: the first USB stick mounted under /media or /run/media (read from
-/// /proc/mounts), else the `exports` folder beside the database. The name is the stick's label.
+/// Where exports go: the first USB stick mounted under /media or /run/media, else the
+/// `exports` folder beside the database. The name is the stick's label. Reads /proc/mounts:
+/// call it off the UI thread or once per sign-in.
 pub fn export_target(database: &std::path::Path) -> (std::path::PathBuf, Option<String>) {
-    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
-    let stick = mounts
-        .lines()
-        .filter_map(|line| line.split_whitespace().nth(1))
-        // /proc/mounts escapes spaces as \040.
-        .map(|point| point.replace("\\040", " "))
-        .find(|point| point.starts_with("/media/") || point.starts_with("/run/media/"))
-        .map(std::path::PathBuf::from);
+    let stick = provision::usb_mounts().into_iter().next();
     match stick {
         Some(path) => {
             let label = path

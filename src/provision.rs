@@ -171,14 +171,7 @@ pub fn from_file(config_dir: &Path, file: &Path) -> Result<FromFile, ProvisionEr
 /// Provisioning files (`*.toml` at the top of a USB stick mounted under /media or /run/media,
 /// and of `extra_roots`), sorted.
 pub fn usb_files(extra_roots: &[PathBuf]) -> Vec<PathBuf> {
-    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
-    let mut roots: Vec<PathBuf> = mounts
-        .lines()
-        .filter_map(|line| line.split_whitespace().nth(1))
-        .map(|point| point.replace("\\040", " "))
-        .filter(|point| point.starts_with("/media/") || point.starts_with("/run/media/"))
-        .map(PathBuf::from)
-        .collect();
+    let mut roots = usb_mounts();
     roots.extend(extra_roots.iter().cloned());
     let mut files: Vec<PathBuf> = roots
         .iter()
@@ -188,4 +181,17 @@ pub fn usb_files(extra_roots: &[PathBuf]) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// Mount points of USB sticks (under /media or /run/media), as /proc/mounts lists them.
+pub fn usb_mounts() -> Vec<PathBuf> {
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    mounts
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(1))
+        // /proc/mounts escapes spaces as \040.
+        .map(|point| point.replace("\\040", " "))
+        .filter(|point| point.starts_with("/media/") || point.starts_with("/run/media/"))
+        .map(PathBuf::from)
+        .collect()
 }
