@@ -786,3 +786,20 @@ fn staff_can_count_suspected_repeats_or_leave_them_out() {
     kiosk.tap("Tính cả nghi lặp");
     assert_eq!(total(&kiosk), Some((2, 1)), "and counted on request");
 }
+
+#[test]
+fn staff_export_an_excel_report_from_the_dashboard() {
+    let mut kiosk = Kiosk::seeded();
+    kiosk.sign_in("1111");
+    kiosk.tap("Xuất Excel");
+    let file = "hai-long-00004-20261123-20261123.xlsx";
+    assert!(kiosk.shows(&format!("Đã ghi {file}")));
+    // No USB stick here: the report goes to exports/ beside the database.
+    let written = kiosk
+        .database
+        .parent()
+        .expect("dir")
+        .join("exports")
+        .join(file);
+    assert!(std::fs::metadata(&written).expect("written").len() > 1000);
+}
