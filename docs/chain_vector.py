@@ -41,7 +41,18 @@ def canonical(r):
     out += text(r["seal_cause"])
     out += lst(len(r["flags"])) + b"".join(text(x) for x in r["flags"])
     out += text(r["prev_hash"])
+    if r.get("comment") is not None or r.get("complaint") or r.get("callback") is not None:
+        out += optional(r.get("comment")) + integer(1 if r.get("complaint") else 0)
+        cb = r.get("callback")
+        if cb is None:
+            out += b"N"
+        else:
+            out += lst(2) + text(cb["consent_version"]) + text(phone_digest(cb["phone"]))
     return out
+
+
+def phone_digest(phone):
+    return hashlib.sha256(b"hailong-phone-v1\n" + phone.encode()).hexdigest()
 
 
 fixed = {
@@ -58,3 +69,10 @@ data = canonical(fixed)
 print("len", len(data))
 print("genesis", genesis("t-0001"))
 print("hash", hashlib.sha256(data).hexdigest())
+
+feedback = dict(fixed, comment="Thái độ tốt", complaint=True,
+                callback={"phone": "0912345678", "consent_version": "pakn-2026-01"})
+data = canonical(feedback)
+print("feedback len", len(data))
+print("phone digest", phone_digest("0912345678"))
+print("feedback hash", hashlib.sha256(data).hexdigest())

@@ -187,6 +187,9 @@ fn wire_content(
         flags: wire_flags,
         prev_hash: String::new(),
         hash: String::new(),
+        comment: None,
+        complaint: false,
+        callback: None,
     }
 }
 

@@ -43,6 +43,19 @@
 //! | 20 | flags | list of text (wire strings), in the order sent |
 //! | 21 | prev_hash | text |
 //!
+//! ## Feedback fields (added after v1 shipped, same tag)
+//! A rating with no comment, no complaint and no call-back encodes exactly as above, so every
+//! hash made before these fields existed still verifies. A rating with any of them appends:
+//!
+//! | # | field | form |
+//! |---|---|---|
+//! | 22 | comment | text or absent |
+//! | 23 | complaint | integer, 1 or 0 |
+//! | 24 | callback | absent, or list of 2: consent_version text, then the text `hex(SHA-256("hailong-phone-v1\n" \|\| phone))` |
+//!
+//! The phone number enters only as its digest, so a terminal can erase the number once the
+//! server holds it (keeping the digest) and its chain still verifies.
+//!
 //! Fields added to [`Rating`](crate::Rating) later are not covered unless a new version of
 //! this encoding says so.
 
@@ -52,6 +65,8 @@ use crate::rating::{Rating, SealCause, Stage};
 
 /// Domain tag of the rating hash.
 pub const RATING_TAG: &[u8] = b"hailong-rating-v1\n";
+/// Domain tag of a call-back phone number's digest.
+pub const PHONE_TAG: &[u8] = b"hailong-phone-v1\n";
 /// Domain tag of the genesis value.
 pub const GENESIS_TAG: &[u8] = b"hailong-genesis-v1\n";
 
@@ -60,6 +75,14 @@ pub fn genesis(terminal_id: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(GENESIS_TAG);
     hasher.update(terminal_id.as_bytes());
+    hex(&hasher.finalize())
+}
+
+/// The digest of a call-back phone number that the chain covers (field 24).
+pub fn phone_digest(phone: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(PHONE_TAG);
+    hasher.update(phone.as_bytes());
     hex(&hasher.finalize())
 }
 
@@ -78,6 +101,14 @@ pub fn is_hash(value: &str) -> bool {
 
 /// The canonical encoding of `rating` (every field but `hash`), as specified above.
 pub fn canonical_bytes(rating: &Rating) -> Vec<u8> {
+    let phone = rating.callback.as_ref().map(|c| phone_digest(&c.phone));
+    canonical_bytes_with_phone_digest(rating, phone.as_deref())
+}
+
+/// [`canonical_bytes`] where the call-back's phone number is known only by its digest (a
+/// terminal that erased the number after the server received it). `phone_digest` is used
+/// when `rating.callback` is present.
+pub fn canonical_bytes_with_phone_digest(rating: &Rating, phone_digest: Option<&str>) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(RATING_TAG);
     text(&mut out, &rating.id.hyphenated().to_string());
@@ -126,6 +157,18 @@ pub fn canonical_bytes(rating: &Rating) -> Vec<u8> {
         text(&mut out, flag.as_str());
     }
     text(&mut out, &rating.prev_hash);
+    if rating.comment.is_some() || rating.complaint || rating.callback.is_some() {
+        optional(&mut out, rating.comment.as_deref());
+        integer(&mut out, u64::from(rating.complaint));
+        match &rating.callback {
+            None => out.push(b'N'),
+            Some(callback) => {
+                list(&mut out, 2);
+                text(&mut out, &callback.consent_version);
+                text(&mut out, phone_digest.unwrap_or_default());
+            }
+        }
+    }
     out
 }
 
@@ -235,6 +278,9 @@ mod tests {
             flags: vec![Flag::SuspectedRepeat],
             prev_hash: genesis("t-0001"),
             hash: String::new(),
+            comment: None,
+            complaint: false,
+            callback: None,
         }
     }
 
@@ -251,10 +297,36 @@ mod tests {
         assert_eq!(rating_hash(&rating), VECTOR_HASH);
     }
 
+    /// The same rating with a comment, a complaint and a call-back.
+    #[test]
+    fn fixed_vectors_with_feedback() {
+        let mut rating = fixed();
+        rating.comment = Some("Thái độ tốt".into());
+        rating.complaint = true;
+        rating.callback = Some(crate::rating::Callback {
+            phone: "0912345678".into(),
+            consent_version: "pakn-2026-01".into(),
+        });
+        assert_eq!(canonical_bytes(&rating).len(), VECTOR_FEEDBACK_LEN);
+        assert_eq!(phone_digest("0912345678"), VECTOR_PHONE_DIGEST);
+        assert_eq!(rating_hash(&rating), VECTOR_FEEDBACK_HASH);
+        let digest = phone_digest("0912345678");
+        assert_eq!(
+            canonical_bytes_with_phone_digest(&rating, Some(&digest)),
+            canonical_bytes(&rating),
+            "an erased number verifies by its digest"
+        );
+    }
+
     // Produced by an independent implementation: docs/chain_vector.py.
     const VECTOR_LEN: usize = 411;
     const VECTOR_GENESIS: &str = "770aa9af45713ee9eb6a269c3aed0c985009e11538c362a5701d303461f490a5";
     const VECTOR_HASH: &str = "eefa61d6e8d3c8bf14b0478ceb224bd0ad83980cba7cca0e18faab8ef77e80fc";
+    const VECTOR_FEEDBACK_LEN: usize = 533;
+    const VECTOR_PHONE_DIGEST: &str =
+        "ed8ce622a7b678112e7a222d778b0c277c6ca1993fb3652aaabb2c2a33c33088";
+    const VECTOR_FEEDBACK_HASH: &str =
+        "67eebfe2d2e72df24e41386bb4fb9270efececff74c6697fa8dfd3f7cb008925";
 
     fn chain(n: u64) -> Vec<Rating> {
         let mut prev = genesis("t-0001");

@@ -257,6 +257,9 @@ mod tests {
             flags: vec![],
             prev_hash: String::new(),
             hash: String::new(),
+            comment: None,
+            complaint: false,
+            callback: None,
         };
         rating.link(crate::chain::genesis("t"));
         rating

@@ -27,6 +27,7 @@ pub use decode::{
     decode_batch, encode_batch,
 };
 pub use rating::{
-    Answer, Flag, InvalidField, MAX_ANSWER_POINTS, MAX_DOSSIER_CODE_CHARS, MAX_ID_CHARS,
-    MAX_LIST_LEN, MAX_SEQ, Rating, SealCause, Stage,
+    Answer, Callback, Flag, InvalidField, MAX_ANSWER_POINTS, MAX_COMMENT_CHARS,
+    MAX_DOSSIER_CODE_CHARS, MAX_ID_CHARS, MAX_LIST_LEN, MAX_SEQ, Rating, SealCause, Stage,
+    normalize_phone,
 };

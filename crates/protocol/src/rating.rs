@@ -18,6 +18,8 @@ pub const MAX_DOSSIER_CODE_CHARS: usize = 64;
 /// Most points one answer can carry (Circular 01/2018 indicators use 0..=2, five-level
 /// statements 0..=5).
 pub const MAX_ANSWER_POINTS: u8 = 5;
+/// Longest accepted comment (góp ý), in characters.
+pub const MAX_COMMENT_CHARS: usize = 1000;
 /// Most answers, reasons or flags one rating may carry.
 pub const MAX_LIST_LEN: usize = 64;
 /// Highest sequence number a server can store (SQLite and PostgreSQL integers are signed).
@@ -75,9 +77,70 @@ pub struct Rating {
     /// Hash of the previous sealed rating of this terminal (seq − 1), or the terminal's
     /// genesis value for seq 1: 64 lowercase hex digits. See [`crate::chain`].
     pub prev_hash: String,
+    /// Free comment (góp ý) the citizen typed, if any. Added after /api/v1 first shipped:
+    /// older kiosks never send it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// The citizen filed a complaint or petition (phản ánh, kiến nghị) with this rating: the
+    /// dossier does not count as satisfied in the Decision 766 rate. Added after /api/v1
+    /// first shipped (absent = false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub complaint: bool,
+    /// Call-back number for the complaint, given only after explicit consent. PERSONAL DATA
+    /// (Law 91/2025/QH15): never logged, never shown on a terminal, out of reports unless a
+    /// supervisor asks. Added after /api/v1 first shipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<Callback>,
     /// Hash of this rating's canonical content, `prev_hash` included (see [`crate::chain`]).
     /// A rating whose content no longer matches it was edited after sealing.
     pub hash: String,
+}
+
+/// A call-back request attached to a complaint.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Callback {
+    /// Vietnamese phone number in national form: `0` then 9 digits (mobile, `03`/`05`/`07`/
+    /// `08`/`09`) or 10 digits (landline, `02`). See [`normalize_phone`].
+    pub phone: String,
+    /// Version id of the consent text the citizen agreed to on screen (e.g. `"pakn-2026-01"`).
+    pub consent_version: String,
+}
+
+/// Never print the number (logs, panics, `{:?}` of a rating).
+impl fmt::Debug for Callback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Callback")
+            .field("phone", &"<redacted>")
+            .field("consent_version", &self.consent_version)
+            .finish()
+    }
+}
+
+/// A Vietnamese phone number in national form, or `None` when `input` is not one.
+/// Spaces, dots and hyphens are ignored; `+84` / `84` become `0`. Mobile numbers have 10
+/// digits and start `03`, `05`, `07`, `08` or `09`; landlines have 11 digits and start `02`.
+pub fn normalize_phone(input: &str) -> Option<String> {
+    let compact: String = input
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-'))
+        .collect();
+    let national = if let Some(rest) = compact.strip_prefix("+84") {
+        format!("0{rest}")
+    } else if compact.len() > 10 && compact.starts_with("84") {
+        format!("0{}", &compact[2..])
+    } else {
+        compact
+    };
+    if !national.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let bytes = national.as_bytes();
+    let ok = match (bytes.first(), bytes.get(1)) {
+        (Some(b'0'), Some(b'3' | b'5' | b'7' | b'8' | b'9')) => bytes.len() == 10,
+        (Some(b'0'), Some(b'2')) => bytes.len() == 11,
+        _ => false,
+    };
+    ok.then_some(national)
 }
 
 /// Answer to one criterion of the question set.
@@ -245,6 +308,7 @@ impl Rating {
         check_time("device_time", &self.device_time)?;
         check_time("sealed_at", &self.sealed_at)?;
         self.validate_flags()?;
+        self.validate_feedback()?;
         // Only the form: a hash that does not match is evidence to record, not a reason to
         // refuse the rating (see crate::chain::verify).
         for (field, value) in [("prev_hash", &self.prev_hash), ("hash", &self.hash)] {
@@ -287,6 +351,28 @@ impl Rating {
                     "duplicate reason",
                 ));
             }
+        }
+        Ok(())
+    }
+
+    fn validate_feedback(&self) -> Result<(), InvalidField> {
+        if let Some(comment) = &self.comment {
+            check_text("comment", comment, MAX_COMMENT_CHARS)?;
+        }
+        if let Some(callback) = &self.callback {
+            if !self.complaint {
+                return Err(InvalidField::new(
+                    "callback",
+                    "a call-back is only taken with a complaint",
+                ));
+            }
+            if normalize_phone(&callback.phone).as_deref() != Some(callback.phone.as_str()) {
+                return Err(InvalidField::new(
+                    "callback.phone",
+                    "not a Vietnamese phone number in national form (0 then 9 or 10 digits)",
+                ));
+            }
+            check_id("callback.consent_version", &callback.consent_version)?;
         }
         Ok(())
     }
@@ -383,6 +469,9 @@ mod tests {
             flags: vec![Flag::SuspectedRepeat],
             prev_hash: String::new(),
             hash: String::new(),
+            comment: None,
+            complaint: false,
+            callback: None,
         }
         .linked_to_genesis()
     }
@@ -428,6 +517,86 @@ mod tests {
         let mut r = sample();
         r.id = Uuid::from_u128(0x1234_5678_9abc_4def_8123_4567_89ab_cdef);
         assert_eq!(field_of(&r), "id");
+    }
+
+    #[test]
+    fn feedback_is_validated() {
+        let mut r = sample();
+        r.comment = Some("Thái độ tốt".into());
+        r.complaint = true;
+        r.callback = Some(Callback {
+            phone: "0912345678".into(),
+            consent_version: "pakn-2026-01".into(),
+        });
+        r.validate().unwrap();
+        let mut bad = r.clone();
+        bad.comment = Some("x".repeat(MAX_COMMENT_CHARS + 1));
+        assert_eq!(field_of(&bad), "comment");
+        let mut bad = r.clone();
+        bad.comment = Some("line\nbreak".into());
+        assert_eq!(field_of(&bad), "comment");
+        let mut bad = r.clone();
+        bad.complaint = false;
+        assert_eq!(field_of(&bad), "callback");
+        let mut bad = r.clone();
+        if let Some(c) = bad.callback.as_mut() {
+            c.phone = "+84912345678".into();
+        }
+        assert_eq!(
+            field_of(&bad),
+            "callback.phone",
+            "only the national form travels"
+        );
+        let mut bad = r;
+        if let Some(c) = bad.callback.as_mut() {
+            c.consent_version = String::new();
+        }
+        assert_eq!(field_of(&bad), "callback.consent_version");
+    }
+
+    #[test]
+    fn vietnamese_phone_numbers() {
+        for (input, national) in [
+            ("0912345678", "0912345678"),
+            ("091 234 5678", "0912345678"),
+            ("0912.345.678", "0912345678"),
+            ("+84 912 345 678", "0912345678"),
+            ("84912345678", "0912345678"),
+            ("0387654321", "0387654321"),
+            ("0243 8251 234", "02438251234"),
+        ] {
+            assert_eq!(normalize_phone(input).as_deref(), Some(national), "{input}");
+        }
+        for input in [
+            "",
+            "091234567",
+            "09123456789",
+            "0112345678",
+            "1912345678",
+            "0912a45678",
+            "0243825123",
+            "+1 912 345 678",
+            "٠٩١٢٣٤٥٦٧٨",
+        ] {
+            assert_eq!(normalize_phone(input), None, "{input}");
+        }
+    }
+
+    #[test]
+    fn a_phone_number_never_prints() {
+        let callback = Callback {
+            phone: "0912345678".into(),
+            consent_version: "pakn-2026-01".into(),
+        };
+        assert!(!format!("{callback:?}").contains("0912345678"));
+    }
+
+    #[test]
+    fn feedback_fields_are_absent_from_old_style_json() {
+        let json = serde_json::to_string(&sample()).unwrap();
+        for key in ["comment", "complaint", "callback"] {
+            assert!(!json.contains(key), "{key} in {json}");
+        }
     }
 
     #[test]

@@ -56,6 +56,9 @@ fn rating(terminal: &Terminal, seq: u64) -> Rating {
         flags: vec![],
         prev_hash: String::new(),
         hash: String::new(),
+        comment: None,
+        complaint: false,
+        callback: None,
     };
     // Linked to the genesis for seq 1; otherwise to a stand-in (see `chain`).
     let prev = if seq == 1 {

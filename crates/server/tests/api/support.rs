@@ -319,6 +319,9 @@ pub fn rating(kiosk: &Kiosk, seq: u64) -> Rating {
         flags: vec![],
         prev_hash: String::new(),
         hash: String::new(),
+        comment: None,
+        complaint: false,
+        callback: None,
     };
     // Linked to the genesis for seq 1; otherwise to a stand-in (see `ratings` for a chain).
     let prev = if seq == 1 {
