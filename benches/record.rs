@@ -47,6 +47,7 @@ fn draft(i: usize) -> RatingDraft {
         },
         language: "vi".to_owned(),
         device_time: now(),
+        feedback: Default::default(),
     }
 }
 

@@ -746,6 +746,7 @@ impl App {
             reasons: Vec::new(),
             language: self.language.tag().to_owned(),
             device_time: now.wall,
+            feedback: Default::default(),
         };
         let steps = set.steps_after(level, false);
         self.last_rating = Some(draft.id);

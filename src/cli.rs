@@ -370,6 +370,7 @@ pub fn rate(args: &RateArgs) -> Result<ExitCode, CliError> {
         reasons: Vec::new(),
         language: crate::i18n::DEFAULT_LANGUAGE.to_owned(),
         device_time: now,
+        feedback: Default::default(),
     };
     let seal = Seal {
         cause: SealCause::Cli,

@@ -20,7 +20,7 @@ use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
-pub use rating::{Answer, Flags, RatingDraft, Seal, SealCause, StoredRating};
+pub use rating::{Answer, Feedback, Flags, RatingDraft, Seal, SealCause, StoredRating};
 pub use writer::Writer;
 
 /// Why the store could not do what was asked. Clone, so it can travel in UI messages.
@@ -339,8 +339,18 @@ impl Store {
             let page = self.sealed_after(terminal, head.0, 5_000)?;
             let Some(last) = page.last() else { break };
             let last_seq = last.seq.unwrap_or(head.0);
-            let wire: Vec<_> = page.iter().filter_map(StoredRating::to_wire).collect();
-            breaks.extend(chain::verify(head.clone(), &wire));
+            let wire: Vec<_> = page
+                .iter()
+                .filter_map(|stored| {
+                    let wire = stored.to_wire()?;
+                    let hash = stored.content_hash(&wire);
+                    Some((wire, hash))
+                })
+                .collect();
+            breaks.extend(chain::verify_hashed(
+                head.clone(),
+                wire.iter().map(|(w, h)| (w, h.clone())),
+            ));
             checked += wire.len() as u64;
             head = (last_seq, last.hash.clone().unwrap_or_default());
         }

@@ -92,6 +92,7 @@ fn fill(path: &Path) -> Vec<Uuid> {
                 reasons: f.reasons.iter().map(|r| (*r).to_owned()).collect(),
                 language: "vi".to_owned(),
                 device_time: at,
+                feedback: Default::default(),
             };
             let seal = Seal {
                 cause: SealCause::Completed,

@@ -46,6 +46,7 @@ fn draft(counter: Option<&str>, tapped: DateTime<FixedOffset>) -> RatingDraft {
         reasons: Vec::new(),
         language: "vi".to_owned(),
         device_time: tapped,
+        feedback: Default::default(),
     }
 }
 
@@ -878,4 +879,70 @@ fn writer_finishes_requests_queued_before_the_handle_is_dropped() {
     drop(writer);
     // The request was queued before the handle went away: it is still done.
     assert_eq!(block_on(pending).expect("queued save").seq, None);
+}
+
+/// A comment, a complaint and a consented call-back are stored with the rating and covered by
+/// its hash; once the server holds the rating the number is erased from the terminal, and the
+/// chain still verifies by the number's digest.
+#[test]
+fn feedback_is_stored_and_the_number_is_erased_once_the_server_holds_it() {
+    use hailong::store::Feedback;
+    use hailong::store::sync_state::Outcome;
+    use hailong_protocol::Callback;
+
+    let dir = temp();
+    let mut store = open(&db(&dir));
+    let mut with_number = draft(Some("q1"), at(0));
+    with_number.level = Level::new(1, 3).expect("level");
+    with_number.feedback = Feedback {
+        comment: Some("Thái độ tốt".to_owned()),
+        complaint: true,
+        callback: Some(Callback {
+            phone: "0912345678".to_owned(),
+            consent_version: "pakn-2026-01".to_owned(),
+        }),
+    };
+    save_sealed(&mut store, &with_number);
+    let plain = draft(Some("q1"), at(60));
+    save_sealed(&mut store, &plain);
+
+    let read = stored(&store, with_number.id);
+    assert_eq!(read.draft.feedback, with_number.feedback);
+    let wire = read.to_wire().expect("sealed");
+    assert_eq!(wire.comment.as_deref(), Some("Thái độ tốt"));
+    assert!(wire.complaint);
+    assert_eq!(
+        wire.callback.as_ref().map(|c| c.phone.as_str()),
+        Some("0912345678")
+    );
+    wire.validate().expect("a valid wire rating");
+    assert_eq!(hailong_protocol::chain::rating_hash(&wire), wire.hash);
+    assert!(
+        !format!("{read:?}").contains("0912345678"),
+        "the number never prints"
+    );
+    let (checked, breaks) = store.verify_chain(TERMINAL).expect("verify");
+    assert_eq!((checked, breaks.len()), (2, 0));
+
+    store
+        .record_outcomes(&[(with_number.id, Outcome::Sent)], at(120))
+        .expect("record");
+    let erased = stored(&store, with_number.id);
+    assert!(erased.phone_erased());
+    let callback = erased.draft.feedback.callback.expect("consent kept");
+    assert_eq!(
+        (callback.phone.as_str(), callback.consent_version.as_str()),
+        ("", "pakn-2026-01")
+    );
+    let (checked, breaks) = store.verify_chain(TERMINAL).expect("verify");
+    assert_eq!(
+        (checked, breaks),
+        (2, vec![]),
+        "the digest keeps the chain whole"
+    );
+    let numbers: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM callback_phones", [], |row| row.get(0))
+        .expect("count");
+    assert_eq!(numbers, 0);
 }

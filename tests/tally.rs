@@ -133,6 +133,7 @@ fn draft(fixture: &Fixture) -> RatingDraft {
         reasons: fixture.reasons.iter().map(|r| (*r).to_owned()).collect(),
         language: "vi".to_owned(),
         device_time: at,
+        feedback: Default::default(),
     }
 }
 

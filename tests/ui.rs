@@ -564,6 +564,7 @@ fn seed(database: &Path) {
             },
             language: "vi".into(),
             device_time: tapped,
+            feedback: Default::default(),
         };
         let seal = Seal {
             cause: SealCause::Completed,

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_sync.sql"),
     include_str!("migrations/0003_chain.sql"),
     include_str!("migrations/0004_duty.sql"),
+    include_str!("migrations/0005_feedback.sql"),
 ];
 
 /// The schema version this build writes.

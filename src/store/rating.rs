@@ -44,6 +44,20 @@ pub struct RatingDraft {
     pub language: String,
     /// Device clock when the level was tapped (untrusted; never used for ordering).
     pub device_time: DateTime<FixedOffset>,
+    /// Comment, complaint and call-back, when the citizen gave any.
+    pub feedback: Feedback,
+}
+
+/// What the citizen wrote or asked for beyond the rating.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Feedback {
+    /// Free comment (góp ý), composed on the on-screen keyboard.
+    pub comment: Option<String>,
+    /// A complaint or petition (phản ánh, kiến nghị): not satisfied in the Decision 766 rate.
+    pub complaint: bool,
+    /// Call-back number and the consent text's version; only with a complaint, only after
+    /// consent. The number is personal data: its `Debug` is redacted.
+    pub callback: Option<wire::Callback>,
 }
 
 /// Why a rating was sealed.
@@ -114,6 +128,9 @@ pub struct StoredRating {
     /// The chain: the previous sealed rating's hash (or the genesis), and this one's.
     pub prev_hash: Option<String>,
     pub hash: Option<String>,
+    /// Digest of the call-back number (which the chain covers); it stays when the number
+    /// itself has been erased after the server received it.
+    pub phone_digest: Option<String>,
 }
 
 impl StoredRating {
@@ -130,6 +147,23 @@ impl StoredRating {
         rating.prev_hash = self.prev_hash.clone().unwrap_or_default();
         rating.hash = self.hash.clone().unwrap_or_default();
         Some(rating)
+    }
+
+    /// The hash this rating's content has now (compare with `hash`): over the call-back
+    /// number's stored digest, so an erased number still verifies.
+    pub fn content_hash(&self, wire: &wire::Rating) -> String {
+        wire::chain::rating_hash_with_phone_digest(wire, self.phone_digest.as_deref())
+    }
+
+    /// Whether the call-back number has been erased (the server holds it).
+    pub fn phone_erased(&self) -> bool {
+        self.phone_digest.is_some()
+            && self
+                .draft
+                .feedback
+                .callback
+                .as_ref()
+                .is_none_or(|c| c.phone.is_empty())
     }
 }
 
@@ -187,31 +221,37 @@ fn wire_content(
         flags: wire_flags,
         prev_hash: String::new(),
         hash: String::new(),
-        comment: None,
-        complaint: false,
-        callback: None,
+        comment: draft.feedback.comment.clone(),
+        complaint: draft.feedback.complaint,
+        callback: draft.feedback.callback.clone(),
     }
 }
 
 const COLUMNS: &str = "id, seq, terminal_id, commune_code, counter_id, staff_id, field_id,
     dossier_code, stage, question_set_id, question_set_version, level, level_count, answers,
     reasons, language, device_time, sealed_at, seal_cause, suspected_repeat, dossier_repeat,
-    prev_hash, hash";
+    prev_hash, hash, comment, complaint, callback_consent, callback_digest,
+    (SELECT phone FROM callback_phones p WHERE p.rating_id = id) AS callback_phone";
 
 pub(super) fn upsert_draft(conn: &Connection, draft: &RatingDraft) -> Result<(), StoreError> {
     let answers = serde_json::to_string(&draft.answers).expect("answers serialise");
     let reasons = serde_json::to_string(&draft.reasons).expect("reasons serialise");
+    let callback = draft.feedback.callback.as_ref();
     conn.execute(
         "INSERT INTO ratings (id, terminal_id, commune_code, counter_id, staff_id, field_id,
              dossier_code, stage, question_set_id, question_set_version, level, level_count,
-             answers, reasons, language, device_time, device_time_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+             answers, reasons, language, device_time, device_time_ms, comment, complaint,
+             callback_consent, callback_digest)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+             ?18, ?19, ?20, ?21)
          ON CONFLICT (id) DO UPDATE SET
              counter_id = excluded.counter_id, staff_id = excluded.staff_id,
              field_id = excluded.field_id, dossier_code = excluded.dossier_code,
              level = excluded.level, level_count = excluded.level_count,
              answers = excluded.answers, reasons = excluded.reasons,
-             language = excluded.language",
+             language = excluded.language, comment = excluded.comment,
+             complaint = excluded.complaint, callback_consent = excluded.callback_consent,
+             callback_digest = excluded.callback_digest",
         params![
             draft.id.to_string(),
             draft.terminal_id,
@@ -230,8 +270,27 @@ pub(super) fn upsert_draft(conn: &Connection, draft: &RatingDraft) -> Result<(),
             draft.language,
             draft.device_time.to_rfc3339(),
             draft.device_time.timestamp_millis(),
+            draft.feedback.comment,
+            draft.feedback.complaint,
+            callback.map(|c| c.consent_version.as_str()),
+            callback.map(|c| wire::chain::phone_digest(&c.phone)),
         ],
     )?;
+    match callback {
+        Some(callback) => {
+            conn.execute(
+                "INSERT INTO callback_phones (rating_id, phone) VALUES (?1, ?2)
+                 ON CONFLICT (rating_id) DO UPDATE SET phone = excluded.phone",
+                params![draft.id.to_string(), callback.phone],
+            )?;
+        }
+        None => {
+            conn.execute(
+                "DELETE FROM callback_phones WHERE rating_id = ?1",
+                [draft.id.to_string()],
+            )?;
+        }
+    }
     Ok(())
 }
 
@@ -382,6 +441,11 @@ struct RawRow {
     dossier_repeat: bool,
     prev_hash: Option<String>,
     hash: Option<String>,
+    comment: Option<String>,
+    complaint: bool,
+    callback_consent: Option<String>,
+    callback_digest: Option<String>,
+    callback_phone: Option<String>,
 }
 
 fn read_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -409,6 +473,11 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
         dossier_repeat: row.get(20)?,
         prev_hash: row.get(21)?,
         hash: row.get(22)?,
+        comment: row.get(23)?,
+        complaint: row.get(24)?,
+        callback_consent: row.get(25)?,
+        callback_digest: row.get(26)?,
+        callback_phone: row.get(27)?,
     })
 }
 
@@ -443,6 +512,11 @@ fn finish_row(raw: RawRow) -> Result<StoredRating, StoreError> {
         serde_json::from_str(&raw.answers).map_err(|e| corrupt(format!("answers: {e}")))?;
     let reasons =
         serde_json::from_str(&raw.reasons).map_err(|e| corrupt(format!("reasons: {e}")))?;
+    // An erased number leaves the consent and the digest; the phone reads as empty.
+    let callback = raw.callback_consent.map(|consent_version| wire::Callback {
+        phone: raw.callback_phone.unwrap_or_default(),
+        consent_version,
+    });
     let question_set_version = u32::try_from(raw.question_set_version)
         .map_err(|e| corrupt(format!("question_set_version: {e}")))?;
     Ok(StoredRating {
@@ -462,6 +536,11 @@ fn finish_row(raw: RawRow) -> Result<StoredRating, StoreError> {
             reasons,
             language: raw.language,
             device_time,
+            feedback: Feedback {
+                comment: raw.comment,
+                complaint: raw.complaint,
+                callback,
+            },
         },
         seq: raw.seq.and_then(|s| u64::try_from(s).ok()),
         sealed_at,
@@ -472,5 +551,6 @@ fn finish_row(raw: RawRow) -> Result<StoredRating, StoreError> {
         },
         prev_hash: raw.prev_hash,
         hash: raw.hash,
+        phone_digest: raw.callback_digest,
     })
 }

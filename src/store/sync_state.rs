@@ -74,12 +74,18 @@ impl Store {
                  ON CONFLICT (rating_id) DO UPDATE SET status = excluded.status,
                      detail = excluded.detail, at = excluded.at",
             )?;
+            // The server holds a sent rating's call-back number now: the terminal no longer
+            // needs it (its digest stays, for the chain).
+            let mut erase = tx.prepare("DELETE FROM callback_phones WHERE rating_id = ?1")?;
             for (id, outcome) in outcomes {
                 let (status, detail) = match outcome {
                     Outcome::Sent => ("sent", None),
                     Outcome::Quarantined { detail } => ("quarantined", Some(detail.as_str())),
                 };
                 let _ = stmt.execute(params![id.to_string(), status, detail, at.to_rfc3339()])?;
+                if matches!(outcome, Outcome::Sent) {
+                    let _ = erase.execute([id.to_string()])?;
+                }
             }
         }
         tx.commit()?;
@@ -104,6 +110,12 @@ impl Store {
                 i64::try_from(seq).unwrap_or(i64::MAX),
                 at.to_rfc3339()
             ],
+        )?;
+        let _ = self.connection().execute(
+            "DELETE FROM callback_phones WHERE rating_id IN (
+                 SELECT r.id FROM ratings r JOIN sync_outcomes o ON o.rating_id = r.id
+                 WHERE r.terminal_id = ?1 AND r.seq <= ?2 AND o.status = 'sent')",
+            params![terminal, i64::try_from(seq).unwrap_or(i64::MAX)],
         )?;
         Ok(marked)
     }

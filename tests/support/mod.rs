@@ -445,5 +445,6 @@ pub fn draft(config: &TerminalConfig, i: usize, tapped: DateTime<FixedOffset>) -
         reasons: Vec::new(),
         language: hailong::i18n::DEFAULT_LANGUAGE.to_owned(),
         device_time: tapped,
+        feedback: Default::default(),
     }
 }

@@ -91,6 +91,14 @@ pub fn rating_hash(rating: &Rating) -> String {
     hex(&Sha256::digest(canonical_bytes(rating)))
 }
 
+/// [`rating_hash`] where the call-back number is known only by its digest.
+pub fn rating_hash_with_phone_digest(rating: &Rating, phone_digest: Option<&str>) -> String {
+    hex(&Sha256::digest(canonical_bytes_with_phone_digest(
+        rating,
+        phone_digest,
+    )))
+}
+
 /// Whether `value` looks like a hash: 64 lowercase hex digits.
 pub fn is_hash(value: &str) -> bool {
     value.len() == 64
@@ -222,16 +230,26 @@ pub fn verify<'a>(
     head: (u64, String),
     ratings: impl IntoIterator<Item = &'a Rating>,
 ) -> Vec<Break> {
+    verify_hashed(head, ratings.into_iter().map(|r| (r, rating_hash(r))))
+}
+
+/// [`verify`] with each rating's content hash computed by the caller (a terminal that erased
+/// a call-back number hashes with the number's digest, see
+/// [`canonical_bytes_with_phone_digest`]).
+pub fn verify_hashed<'a>(
+    head: (u64, String),
+    ratings: impl IntoIterator<Item = (&'a Rating, String)>,
+) -> Vec<Break> {
     let (mut last_seq, mut last_hash) = head;
     let mut breaks = Vec::new();
-    for rating in ratings {
+    for (rating, content_hash) in ratings {
         if rating.seq > last_seq + 1 {
             breaks.push(Break::Gap {
                 first: last_seq + 1,
                 last: rating.seq - 1,
             });
         }
-        if rating_hash(rating) != rating.hash {
+        if content_hash != rating.hash {
             breaks.push(Break::Edited { seq: rating.seq });
         }
         if rating.seq == last_seq + 1 && rating.prev_hash != last_hash {
