@@ -33,6 +33,32 @@ thanks-saving = Saving your feedback…
 write-apology = Sorry, the terminal could not save just now. Your feedback is kept and will be saved automatically.
 storage-unavailable = This terminal cannot store data. Please tell the staff or a technician.
 
+# How the screens look, chosen by the citizen on the first screen (reset for the next one).
+look-large-text = Large text
+look-high-contrast = High contrast
+
+# The comment page and its on-screen keyboard.
+comment-title = Anything else you would like to tell us?
+comment-empty = Optional. Type your comment on the keyboard below. Vietnamese marks are typed Telex style: aa → â, ow → ơ, dd → đ, s f r x j → tones.
+comment-complaint = This is a complaint or petition: I would like an answer
+comment-send = Send
+key-space = Space
+key-backspace = Delete
+key-shift = Capital
+key-digits = 123
+key-letters = ABC
+
+# Consent to a call-back (Law 91/2025/QH15). CHANGING consent-body IN ANY LANGUAGE MEANS RAISING
+# CONSENT_VERSION in src/screen/consent.rs: each stored consent names the text that was read.
+consent-title = Would you like to leave a phone number for an answer?
+consent-body = If you agree, enter your phone number so that the office can call you back about this complaint. The number is used only to answer this complaint; it is never shown on this terminal again, the staff at the desk cannot see it, and it is erased from the terminal as soon as it has reached the provincial server. If you leave no number, your complaint is still recorded in full. (Law on Personal Data Protection No. 91/2025/QH15)
+consent-agree = Yes, leave a number
+consent-decline = No number
+phone-title = Phone number for the call-back
+phone-hint = A mobile number has 10 digits, for example 0912 345 678
+phone-empty = No number yet
+phone-invalid = This number is not right. A mobile number has 10 digits and starts with 03, 05, 07, 08 or 09; a landline has 11 digits and starts with 02.
+
 # Exports (CSV and Excel) for the commune's report: sheet names and column headings.
 export-sheet-ratings = Ratings
 export-sheet-tally = Summary

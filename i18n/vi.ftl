@@ -34,6 +34,32 @@ thanks-saving = Đang lưu ý kiến của Ông/Bà…
 write-apology = Xin lỗi, máy đang gặp sự cố khi lưu. Ý kiến của Ông/Bà vẫn được giữ lại và máy sẽ tự lưu lại.
 storage-unavailable = Máy không ghi được dữ liệu. Vui lòng báo cán bộ hoặc kỹ thuật viên.
 
+# How the screens look, chosen by the citizen on the first screen (reset for the next one).
+look-large-text = Chữ to
+look-high-contrast = Tương phản cao
+
+# The comment page (góp ý) and its on-screen keyboard (Telex: aa → â, dd → đ, s f r x j → dấu).
+comment-title = Ông/Bà có góp ý gì thêm không?
+comment-empty = Không bắt buộc. Gõ góp ý bằng bàn phím bên dưới. Gõ dấu kiểu Telex: aa → â, ow → ơ, dd → đ, s f r x j → sắc huyền hỏi ngã nặng.
+comment-complaint = Đây là phản ánh, kiến nghị: tôi muốn được trả lời
+comment-send = Gửi
+key-space = Dấu cách
+key-backspace = Xóa
+key-shift = Chữ hoa
+key-digits = 123
+key-letters = ABC
+
+# Consent to a call-back (Law 91/2025/QH15). CHANGING consent-body IN ANY LANGUAGE MEANS RAISING
+# CONSENT_VERSION in src/screen/consent.rs: each stored consent names the text that was read.
+consent-title = Ông/Bà có muốn để lại số điện thoại để được trả lời?
+consent-body = Nếu Ông/Bà đồng ý, Ông/Bà nhập số điện thoại để cơ quan gọi lại trả lời phản ánh, kiến nghị này. Số điện thoại chỉ dùng để trả lời phản ánh này; không hiện lại trên máy, cán bộ tại quầy không xem được, và được xóa khỏi máy ngay khi đã gửi về máy chủ của tỉnh. Nếu không để lại số, phản ánh của Ông/Bà vẫn được ghi nhận đầy đủ. (Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15)
+consent-agree = Đồng ý, để lại số
+consent-decline = Không để lại số
+phone-title = Số điện thoại để cơ quan gọi lại
+phone-hint = Số di động có 10 chữ số, ví dụ 0912 345 678
+phone-empty = Chưa nhập số
+phone-invalid = Số này chưa đúng. Số di động có 10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09; số cố định có 11 chữ số, bắt đầu bằng 02.
+
 # Exports (CSV and Excel) for the commune's report: sheet names and column headings.
 export-sheet-ratings = Đánh giá
 export-sheet-tally = Tổng hợp

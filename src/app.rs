@@ -16,14 +16,17 @@ use crate::config::{ConfigSource, ServerLink, TerminalConfig};
 use crate::export::{self, ExportError, Exported};
 use crate::i18n::{I18n, Language};
 use crate::provision::{self, ProvisionError};
-use crate::screen::{Banner, Context, criteria, dossier, home, pin, reasons, setup, staff, thanks};
+use crate::screen::{
+    Banner, Context, comment, consent, criteria, dossier, home, phone, pin, reasons, setup, staff,
+    thanks,
+};
 use crate::staff::{self as staff_mode, Lockout, Role};
 use crate::store::duty::Shift;
 use crate::store::tally::{Tally, TallyQuery};
 use crate::store::{OpenReport, RatingDraft, Saved, Seal, SealCause, StoreError, Writer};
 use crate::survey::{Level, QuestionSet, Step};
 use crate::sync;
-use crate::theme::DESIGN_HEIGHT;
+use crate::theme::{DESIGN_HEIGHT, Look};
 use crate::widget::Element;
 use crate::widget::hidden_cursor::hidden_cursor;
 
@@ -86,6 +89,11 @@ pub enum Screen {
     Home,
     Reasons(reasons::State),
     Criterion(criteria::State),
+    Comment(comment::State),
+    /// Consent before a call-back number (after a complaint).
+    Consent,
+    /// The call-back number, after consent.
+    Phone(phone::State),
     Dossier(dossier::State),
     Thanks,
     /// The staff PIN pad.
@@ -102,6 +110,9 @@ pub enum Message {
     Home(home::Message),
     Reasons(reasons::Message),
     Criteria(criteria::Message),
+    Comment(comment::Message),
+    Consent(consent::Message),
+    Phone(phone::Message),
     Dossier(dossier::Message),
     Pin(pin::Message),
     Staff(staff::Message),
@@ -201,6 +212,8 @@ pub struct App {
     kiosk: bool,
     scale: f32,
     language: Language,
+    /// High contrast and large text, as this citizen chose.
+    look: Look,
     screen: Screen,
     flow: Option<Flow>,
     last_touch: Instant,
@@ -232,6 +245,7 @@ impl App {
             usb_label: None,
             kiosk: setup.kiosk,
             language: Language::default_language(),
+            look: Look::default(),
             screen: if setup.setup_mode {
                 Screen::Setup(setup::State {
                     files: provision::usb_files(&setup.usb_roots),
@@ -264,6 +278,16 @@ impl App {
     /// The citizen's language.
     pub fn language(&self) -> &Language {
         &self.language
+    }
+
+    /// How the screens look for this citizen.
+    pub fn look(&self) -> Look {
+        self.look
+    }
+
+    /// The iced theme of the look in use.
+    pub fn theme(&self) -> iced::Theme {
+        self.look.theme()
     }
 
     /// Whether the store can be written.
@@ -302,6 +326,9 @@ impl App {
             Message::Home(message) => self.on_home(message, now),
             Message::Reasons(message) => self.on_reasons(message, now),
             Message::Criteria(message) => self.on_criteria(message, now),
+            Message::Comment(message) => self.on_comment(message, now, true),
+            Message::Consent(message) => self.on_consent(message, now),
+            Message::Phone(message) => self.on_phone(message, now),
             Message::Dossier(message) => self.on_dossier(message, now, true),
             Message::Pin(message) => self.on_pin(message, now),
             Message::Setup(message) => self.on_setup(message, now),
@@ -712,6 +739,14 @@ impl App {
                 self.language = language;
                 Task::none()
             }
+            home::Message::HighContrast => {
+                self.look.high_contrast = !self.look.high_contrast;
+                Task::none()
+            }
+            home::Message::LargeText => {
+                self.look.large_text = !self.look.large_text;
+                Task::none()
+            }
             home::Message::Rate(level) => self.start_rating(level, now),
             home::Message::CornerPressed => {
                 self.corner_down = Some(now.instant);
@@ -775,6 +810,10 @@ impl App {
                 self.screen = Screen::Criterion(criteria::State { index: *index });
                 Task::none()
             }
+            Some(Step::Comment) => {
+                self.screen = Screen::Comment(comment::State::default());
+                Task::none()
+            }
             Some(Step::Dossier) => {
                 self.screen = Screen::Dossier(dossier::State::default());
                 Task::none()
@@ -824,10 +863,11 @@ impl App {
         write
     }
 
-    /// Back to the start for the next citizen, in Vietnamese.
+    /// Back to the start for the next citizen, in Vietnamese and the standard look.
     fn reset(&mut self, now: Now) {
         self.screen = Screen::Home;
         self.language = Language::default_language();
+        self.look = Look::default();
         self.thanks_until = None;
         self.moved_on(now);
     }
@@ -868,6 +908,86 @@ impl App {
         }
     }
 
+    fn on_comment(&mut self, message: comment::Message, now: Now, tapped: bool) -> Task<Message> {
+        if tapped && self.bounced(now) {
+            return Task::none();
+        }
+        self.touched(now);
+        let Screen::Comment(state) = &mut self.screen else {
+            return Task::none();
+        };
+        match state.update(message) {
+            None => Task::none(),
+            Some(comment::Event::Skipped) => self.advance(now, |draft| {
+                draft.feedback = crate::store::Feedback::default();
+            }),
+            Some(comment::Event::Sent {
+                comment,
+                complaint: false,
+            }) => self.advance(now, |draft| {
+                draft.feedback = crate::store::Feedback {
+                    comment,
+                    ..Default::default()
+                };
+            }),
+            Some(comment::Event::Sent {
+                comment,
+                complaint: true,
+            }) => {
+                // A complaint: ask for consent before any number; the page after the comment
+                // comes once that is answered.
+                let Some(flow) = &mut self.flow else {
+                    return Task::none();
+                };
+                flow.draft.feedback = crate::store::Feedback {
+                    comment,
+                    complaint: true,
+                    callback: None,
+                };
+                let draft = flow.draft.clone();
+                self.screen = Screen::Consent;
+                self.moved_on(now);
+                self.persist(draft, None, now)
+            }
+        }
+    }
+
+    fn on_consent(&mut self, message: consent::Message, now: Now) -> Task<Message> {
+        if self.screen != Screen::Consent || self.bounced(now) {
+            return Task::none();
+        }
+        self.touched(now);
+        match message {
+            consent::Message::Agree => {
+                self.screen = Screen::Phone(phone::State::default());
+                self.moved_on(now);
+                Task::none()
+            }
+            consent::Message::Decline => self.advance(now, |_| {}),
+        }
+    }
+
+    fn on_phone(&mut self, message: phone::Message, now: Now) -> Task<Message> {
+        if self.bounced(now) {
+            return Task::none();
+        }
+        self.touched(now);
+        let Screen::Phone(state) = &mut self.screen else {
+            return Task::none();
+        };
+        let consent_version = consent::consent_version(self.language.tag());
+        match state.update(message) {
+            None => Task::none(),
+            Some(phone::Event::Entered(phone)) => self.advance(now, |draft| {
+                draft.feedback.callback = Some(hailong_protocol::Callback {
+                    phone,
+                    consent_version,
+                });
+            }),
+            Some(phone::Event::Skipped) => self.advance(now, |_| {}),
+        }
+    }
+
     fn on_dossier(&mut self, message: dossier::Message, now: Now, tapped: bool) -> Task<Message> {
         // A scanner types right after the page appears; only taps can bounce.
         if tapped && self.bounced(now) {
@@ -900,6 +1020,34 @@ impl App {
             };
             return self.on_setup(message, now);
         }
+        if let Screen::Comment(_) = self.screen {
+            let message = match key {
+                keyboard::Key::Named(key::Named::Enter) => comment::Message::Send,
+                keyboard::Key::Named(key::Named::Backspace) => comment::Message::Backspace,
+                _ => {
+                    let mut task = Task::none();
+                    for c in text.unwrap_or_default().chars() {
+                        task = self.on_comment(comment::Message::Typed(c), now, false);
+                    }
+                    return task;
+                }
+            };
+            return self.on_comment(message, now, false);
+        }
+        if let Screen::Phone(_) = self.screen {
+            let message = match key {
+                keyboard::Key::Named(key::Named::Enter) => phone::Message::Done,
+                keyboard::Key::Named(key::Named::Backspace) => phone::Message::Backspace,
+                _ => {
+                    let mut task = Task::none();
+                    for c in text.unwrap_or_default().chars() {
+                        task = self.on_phone(phone::Message::Digit(c), now);
+                    }
+                    return task;
+                }
+            };
+            return self.on_phone(message, now);
+        }
         if !matches!(self.screen, Screen::Dossier(_)) {
             return Task::none();
         }
@@ -929,7 +1077,10 @@ impl App {
                 Task::none()
             }
             Screen::Home => {
-                if idle && self.language != Language::default_language() {
+                if idle
+                    && (self.language != Language::default_language()
+                        || self.look != Look::default())
+                {
                     self.reset(now);
                 }
                 self.apply_pending_config();
@@ -938,6 +1089,8 @@ impl App {
                 }) {
                     self.corner_down = None;
                     self.touched(now);
+                    // Staff screens always show in the standard look.
+                    self.look = Look::default();
                     let mut pad = pin::State::default();
                     pad.notice = self.lockout.remaining(now.instant).map(pin::Notice::Locked);
                     self.screen = Screen::Pin(pad);
@@ -967,7 +1120,12 @@ impl App {
                 Task::none()
             }
             Screen::Setup(_) => Task::none(),
-            Screen::Reasons(_) | Screen::Criterion(_) | Screen::Dossier(_) => {
+            Screen::Reasons(_)
+            | Screen::Criterion(_)
+            | Screen::Comment(_)
+            | Screen::Consent
+            | Screen::Phone(_)
+            | Screen::Dossier(_) => {
                 if idle {
                     self.keep_partial_answers();
                     self.finish(SealCause::Idle, now)
@@ -979,11 +1137,17 @@ impl App {
         Task::batch([retries, timers])
     }
 
-    /// Reasons ticked on the page the citizen walked away from count as answered.
+    /// Reasons ticked and words typed on the page the citizen walked away from count as
+    /// answered. An unconfirmed complaint tick and a half-typed number do not: silence is not
+    /// consent.
     fn keep_partial_answers(&mut self) {
         let all = &self.config.active_question_set().reasons;
-        if let (Screen::Reasons(state), Some(flow)) = (&self.screen, &mut self.flow) {
-            flow.draft.reasons = state.chosen(all);
+        match (&self.screen, &mut self.flow) {
+            (Screen::Reasons(state), Some(flow)) => flow.draft.reasons = state.chosen(all),
+            (Screen::Comment(state), Some(flow)) => {
+                flow.draft.feedback.comment = state.partial();
+            }
+            _ => {}
         }
     }
 
@@ -1097,6 +1261,7 @@ impl App {
             counter,
             staff,
             banner: self.banner(),
+            look: self.look,
         }
     }
 
@@ -1191,6 +1356,9 @@ impl App {
                     None => home::view(&ctx, set).map(Message::Home),
                 }
             }
+            Screen::Comment(state) => state.view(&ctx).map(Message::Comment),
+            Screen::Consent => consent::view(&ctx).map(Message::Consent),
+            Screen::Phone(state) => state.view(&ctx).map(Message::Phone),
             Screen::Dossier(state) => state.view(&ctx).map(Message::Dossier),
             Screen::Thanks => thanks::view(&ctx, self.saving()),
             Screen::Pin(pad) => pad.view(&ctx).map(Message::Pin),

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use hailong::app::{App, Now, Setup};
 use hailong::cli::{self, Cli, Command, RunArgs};
+use hailong::font;
 use hailong::i18n::I18n;
 use hailong::store::Writer;
-use hailong::{font, theme};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -96,7 +96,7 @@ fn run(args: &RunArgs) -> Result<ExitCode, cli::CliError> {
     let result = iced::application(boot, App::update, App::view)
         .title(|_: &App| "Hài Lòng".to_owned())
         .subscription(App::subscription)
-        .theme(|_: &App| theme::theme())
+        .theme(App::theme)
         .scale_factor(App::scale_factor)
         .settings(font::settings())
         .window(iced::window::Settings {

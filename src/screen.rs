@@ -3,9 +3,12 @@
 //! Screens do no I/O: they turn their messages into events for the app and draw from the
 //! [`Context`] they are given.
 
+pub mod comment;
+pub mod consent;
 pub mod criteria;
 pub mod dossier;
 pub mod home;
+pub mod phone;
 pub mod pin;
 pub mod reasons;
 pub mod setup;
@@ -18,7 +21,7 @@ use iced::{Alignment, Length};
 use crate::config::{Counter, Staff, TerminalConfig};
 use crate::font;
 use crate::i18n::{I18n, Language};
-use crate::theme::{self, size, text_size};
+use crate::theme::{self, Look, size, text_size};
 use crate::widget::Element;
 
 /// A notice shown across the top of every citizen screen.
@@ -39,12 +42,19 @@ pub struct Context<'a> {
     pub counter: Option<&'a Counter>,
     pub staff: Option<&'a Staff>,
     pub banner: Option<Banner>,
+    /// High contrast and large text, as the citizen chose.
+    pub look: Look,
 }
 
 impl Context<'_> {
     /// The text of `key` in the citizen's language.
     pub fn tr(&self, key: &str) -> String {
         self.i18n.tr(self.language, key)
+    }
+
+    /// A text size of [`text_size`], larger in large-text mode.
+    pub fn text(&self, size: f32) -> f32 {
+        size * self.look.text_scale()
     }
 
     /// The text of `key` with arguments.
@@ -72,14 +82,18 @@ pub fn page_with_corner<'a, M: Clone + 'a>(
 ) -> Element<'a, M> {
     let mut page = column![header(ctx, header_extra, hold)];
     if ctx.config.demo {
-        page = page.push(strip(ctx.tr("demo-badge"), theme::demo_badge));
+        page = page.push(strip(ctx, ctx.tr("demo-badge"), theme::demo_badge));
     }
     match ctx.banner {
         Some(Banner::WriteTrouble) => {
-            page = page.push(strip(ctx.tr("write-apology"), theme::alert_banner));
+            page = page.push(strip(ctx, ctx.tr("write-apology"), theme::alert_banner));
         }
         Some(Banner::StorageUnavailable) => {
-            page = page.push(strip(ctx.tr("storage-unavailable"), theme::alert_banner));
+            page = page.push(strip(
+                ctx,
+                ctx.tr("storage-unavailable"),
+                theme::alert_banner,
+            ));
         }
         None => {}
     }
@@ -93,14 +107,19 @@ pub fn page_with_corner<'a, M: Clone + 'a>(
 }
 
 fn strip<'a, M: 'a>(
+    ctx: &Context<'_>,
     message: String,
     style: fn(&iced::Theme) -> container::Style,
 ) -> Element<'a, M> {
-    container(text(message).size(text_size::BODY).font(font::BOLD))
-        .padding([8.0, size::EDGE])
-        .width(Length::Fill)
-        .style(style)
-        .into()
+    container(
+        text(message)
+            .size(ctx.text(text_size::BODY))
+            .font(font::BOLD),
+    )
+    .padding([8.0, size::EDGE])
+    .width(Length::Fill)
+    .style(style)
+    .into()
 }
 
 fn header<'a, M: Clone + 'a>(
@@ -111,7 +130,7 @@ fn header<'a, M: Clone + 'a>(
     let commune = &ctx.config.commune;
     let mut names = column![
         text(commune.name.clone())
-            .size(text_size::COMMUNE)
+            .size(ctx.text(text_size::COMMUNE))
             .font(font::BOLD)
     ];
     let counter = ctx.counter.map(|c| c.name.get(ctx.language).to_owned());
@@ -124,7 +143,7 @@ fn header<'a, M: Clone + 'a>(
         (None, _) => None,
     };
     if let Some(desk) = desk {
-        names = names.push(text(desk).size(text_size::SMALL));
+        names = names.push(text(desk).size(ctx.text(text_size::SMALL)));
     }
     let names: Element<'a, M> = match hold {
         Some((press, release)) => iced::widget::mouse_area(names)
@@ -147,42 +166,60 @@ fn header<'a, M: Clone + 'a>(
 }
 
 /// The main action of a screen.
-pub fn primary<'a, M: Clone + 'a>(label: String, message: M) -> Element<'a, M> {
-    action(label, message, theme::primary_button)
+pub fn primary<'a, M: Clone + 'a>(ctx: &Context<'_>, label: String, message: M) -> Element<'a, M> {
+    action(ctx, label, message, theme::primary_button)
 }
 
 /// A secondary action (Cancel).
-pub fn secondary<'a, M: Clone + 'a>(label: String, message: M) -> Element<'a, M> {
-    action(label, message, theme::secondary_button)
+pub fn secondary<'a, M: Clone + 'a>(
+    ctx: &Context<'_>,
+    label: String,
+    message: M,
+) -> Element<'a, M> {
+    action(ctx, label, message, theme::secondary_button)
 }
 
 /// The way past a follow-up page without answering it.
 pub fn skip<'a, M: Clone + 'a>(ctx: &Context<'_>, message: M) -> Element<'a, M> {
-    action(ctx.tr("action-skip"), message, theme::secondary_button)
+    action(ctx, ctx.tr("action-skip"), message, theme::secondary_button)
 }
 
 fn action<'a, M: Clone + 'a>(
+    ctx: &Context<'_>,
     label: String,
     message: M,
     style: fn(&iced::Theme, button::Status) -> button::Style,
 ) -> Element<'a, M> {
     button(
-        container(text(label).size(text_size::ANSWER).font(font::BOLD))
-            .center_x(Length::Fill)
-            .center_y(Length::Fill),
+        container(
+            text(label)
+                .size(ctx.text(text_size::ANSWER))
+                .font(font::BOLD),
+        )
+        .center_x(Length::Fill)
+        .center_y(Length::Fill),
     )
     .on_press(message)
-    .width(260)
+    .width(260.0 * ctx.look.text_scale())
     .height(size::TOUCH_MIN + 8.0)
     .style(style)
     .into()
 }
 
 /// A title line with an optional hint under it.
-pub fn title<'a, M: 'a>(title: String, hint: Option<String>) -> Element<'a, M> {
-    let mut block = column![text(title).size(text_size::TITLE).font(font::BOLD)].spacing(6);
+pub fn title<'a, M: 'a>(ctx: &Context<'_>, title: String, hint: Option<String>) -> Element<'a, M> {
+    let mut block = column![
+        text(title)
+            .size(ctx.text(text_size::TITLE))
+            .font(font::BOLD)
+    ]
+    .spacing(6);
     if let Some(hint) = hint {
-        block = block.push(text(hint).size(text_size::BODY).color(theme::PALETTE.muted));
+        block = block.push(
+            text(hint)
+                .size(ctx.text(text_size::BODY))
+                .style(theme::muted_text),
+        );
     }
     block.into()
 }

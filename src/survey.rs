@@ -27,6 +27,9 @@ pub struct QuestionSet {
     /// Whether to ask for the dossier code at the end.
     #[serde(default)]
     pub ask_dossier: bool,
+    /// Whether to offer the comment page (góp ý, with the complaint tick and call-back).
+    #[serde(default)]
+    pub ask_comment: bool,
 }
 
 /// A reason for dissatisfaction.
@@ -151,6 +154,8 @@ pub enum Step {
     Reasons,
     /// The criterion at this index of the set.
     Criterion(usize),
+    /// The comment, and a complaint with its call-back.
+    Comment,
     /// The dossier code.
     Dossier,
 }
@@ -163,6 +168,9 @@ impl QuestionSet {
             steps.push(Step::Reasons);
         }
         steps.extend((0..self.criteria.len()).map(Step::Criterion));
+        if self.ask_comment {
+            steps.push(Step::Comment);
+        }
         if self.ask_dossier && !dossier_known {
             steps.push(Step::Dossier);
         }

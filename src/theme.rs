@@ -4,7 +4,7 @@
 //! the real window (1280x800 shows at 1.0, 1920x1080 at 1.35), so sizes here are the same
 //! fraction of the screen on every kiosk.
 
-use iced::widget::{button, container};
+use iced::widget::{button, container, text};
 use iced::{Background, Border, Color, Shadow, Theme, color};
 
 use crate::survey::Sentiment;
@@ -82,7 +82,102 @@ pub struct Palette {
     pub alert: Color,
     /// Text on the alert banner.
     pub on_alert: Color,
+    /// The satisfaction levels, least satisfied first (see [`level_colors`]).
+    pub levels: [LevelColors; 5],
 }
+
+/// How the citizen screens look: chosen by the citizen on the first screen, back to the
+/// standard look for the next citizen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Look {
+    /// White text on black, yellow actions.
+    pub high_contrast: bool,
+    /// Every text of the citizen screens [`LARGE_TEXT`] times larger.
+    pub large_text: bool,
+}
+
+/// How much larger text is in large-text mode.
+pub const LARGE_TEXT: f32 = 1.3;
+
+impl Look {
+    /// The factor applied to citizen text sizes.
+    pub fn text_scale(self) -> f32 {
+        if self.large_text { LARGE_TEXT } else { 1.0 }
+    }
+
+    /// This look's colours.
+    pub fn palette(self) -> &'static Palette {
+        if self.high_contrast {
+            &HIGH_CONTRAST
+        } else {
+            &PALETTE
+        }
+    }
+
+    /// The iced theme carrying this look's palette.
+    pub fn theme(self) -> Theme {
+        if self.high_contrast {
+            theme_of(HIGH_CONTRAST_NAME, &HIGH_CONTRAST)
+        } else {
+            theme_of(STANDARD_NAME, &PALETTE)
+        }
+    }
+}
+
+const STANDARD_NAME: &str = "Hài Lòng";
+const HIGH_CONTRAST_NAME: &str = "Hài Lòng — tương phản cao";
+
+/// The palette a theme made by [`Look::theme`] carries (the standard one for any other).
+pub fn palette(theme: &Theme) -> &'static Palette {
+    match theme {
+        Theme::Custom(custom) if custom.to_string() == HIGH_CONTRAST_NAME => &HIGH_CONTRAST,
+        _ => &PALETTE,
+    }
+}
+
+/// Every palette, for the contrast test.
+pub const PALETTES: [(&str, &Palette); 2] =
+    [("standard", &PALETTE), ("high contrast", &HIGH_CONTRAST)];
+
+/// The high-contrast palette: white text on black, black text on yellow actions.
+pub const HIGH_CONTRAST: Palette = Palette {
+    background: color!(0x000000),
+    surface: color!(0x000000),
+    text: color!(0xffffff),
+    muted: color!(0xe6e6e6),
+    accent: color!(0xffd400),
+    on_accent: color!(0x000000),
+    outline: color!(0xffffff),
+    selected: color!(0xffd400),
+    on_selected: color!(0x000000),
+    // White, so that the DEMO strip stands apart from the yellow header.
+    warning: color!(0xffffff),
+    on_warning: color!(0x000000),
+    alert: color!(0xff8a80),
+    on_alert: color!(0x000000),
+    levels: [
+        LevelColors {
+            strong: color!(0xff5c5c),
+            tint: color!(0x000000),
+        },
+        LevelColors {
+            strong: color!(0xff9f43),
+            tint: color!(0x000000),
+        },
+        LevelColors {
+            strong: color!(0xffe14d),
+            tint: color!(0x000000),
+        },
+        LevelColors {
+            strong: color!(0x9be15d),
+            tint: color!(0x000000),
+        },
+        LevelColors {
+            strong: color!(0x4cf08f),
+            tint: color!(0x000000),
+        },
+    ],
+};
 
 /// The standard palette.
 pub const PALETTE: Palette = Palette {
@@ -99,6 +194,28 @@ pub const PALETTE: Palette = Palette {
     on_warning: color!(0x1b1b1b),
     alert: color!(0x9b1c1c),
     on_alert: color!(0xffffff),
+    levels: [
+        LevelColors {
+            strong: color!(0x9b1c1c),
+            tint: color!(0xfbe4e4),
+        },
+        LevelColors {
+            strong: color!(0xc2410c),
+            tint: color!(0xfdebdc),
+        },
+        LevelColors {
+            strong: color!(0x6e5800),
+            tint: color!(0xfbf3d5),
+        },
+        LevelColors {
+            strong: color!(0x3f7d20),
+            tint: color!(0xe6f2dc),
+        },
+        LevelColors {
+            strong: color!(0x17693a),
+            tint: color!(0xd8efe0),
+        },
+    ],
 };
 
 /// The colours of one satisfaction level: a strong colour for the face and border, a light
@@ -109,45 +226,73 @@ pub struct LevelColors {
     pub tint: Color,
 }
 
-/// Colours from red (least satisfied) to green (most).
-pub fn level_colors(sentiment: Sentiment) -> LevelColors {
-    match sentiment {
-        Sentiment::VeryUnsatisfied => LevelColors {
-            strong: color!(0x9b1c1c),
-            tint: color!(0xfbe4e4),
-        },
-        Sentiment::Unsatisfied => LevelColors {
-            strong: color!(0xc2410c),
-            tint: color!(0xfdebdc),
-        },
-        Sentiment::Neutral => LevelColors {
-            strong: color!(0x6e5800),
-            tint: color!(0xfbf3d5),
-        },
-        Sentiment::Satisfied => LevelColors {
-            strong: color!(0x3f7d20),
-            tint: color!(0xe6f2dc),
-        },
-        Sentiment::VerySatisfied => LevelColors {
-            strong: color!(0x17693a),
-            tint: color!(0xd8efe0),
-        },
+impl Palette {
+    /// Colours from red (least satisfied) to green (most).
+    pub fn level(&self, sentiment: Sentiment) -> LevelColors {
+        self.levels[match sentiment {
+            Sentiment::VeryUnsatisfied => 0,
+            Sentiment::Unsatisfied => 1,
+            Sentiment::Neutral => 2,
+            Sentiment::Satisfied => 3,
+            Sentiment::VerySatisfied => 4,
+        }]
     }
 }
 
-/// The iced theme: our palette mapped onto iced's base colours.
+/// The standard colours of a level (charts for staff, which always use the standard look).
+pub fn level_colors(sentiment: Sentiment) -> LevelColors {
+    PALETTE.level(sentiment)
+}
+
+/// The standard iced theme.
 pub fn theme() -> Theme {
+    Look::default().theme()
+}
+
+/// A palette mapped onto iced's base colours, under `name` (how [`palette`] finds it again).
+fn theme_of(name: &str, p: &Palette) -> Theme {
     Theme::custom(
-        "Hài Lòng".to_owned(),
+        name.to_owned(),
         iced::theme::Palette {
-            background: PALETTE.background,
-            text: PALETTE.text,
-            primary: PALETTE.accent,
-            success: level_colors(Sentiment::VerySatisfied).strong,
-            warning: PALETTE.warning,
-            danger: PALETTE.alert,
+            background: p.background,
+            text: p.text,
+            primary: p.accent,
+            success: p.level(Sentiment::VerySatisfied).strong,
+            warning: p.warning,
+            danger: p.alert,
         },
     )
+}
+
+/// Secondary text (hints).
+pub fn muted_text(theme: &Theme) -> text::Style {
+    text::Style {
+        color: Some(palette(theme).muted),
+    }
+}
+
+/// Text that warns (a wrong PIN, a failed write).
+pub fn alert_text(theme: &Theme) -> text::Style {
+    text::Style {
+        color: Some(palette(theme).alert_on_background()),
+    }
+}
+
+impl Palette {
+    /// The accent colour as text on a card (the word being composed).
+    pub fn accent_on_surface(&self) -> Color {
+        self.accent
+    }
+
+    /// The alert colour as text on the page background: the banner colour where it reads on
+    /// it, else the banner's own text colour.
+    pub fn alert_on_background(&self) -> Color {
+        if contrast(self.alert, self.background) >= 4.5 {
+            self.alert
+        } else {
+            self.on_alert
+        }
+    }
 }
 
 fn rounded(width: f32, color: Color) -> Border {
@@ -185,12 +330,13 @@ fn darken(color: Color, amount: f32) -> Color {
 
 /// The big level button of one sentiment.
 pub fn level_button(sentiment: Sentiment) -> impl Fn(&Theme, button::Status) -> button::Style {
-    move |_, status| {
-        let colors = level_colors(sentiment);
+    move |theme, status| {
+        let p = palette(theme);
+        let colors = p.level(sentiment);
         pressed(
             button::Style {
                 background: Some(colors.tint.into()),
-                text_color: PALETTE.text,
+                text_color: p.text,
                 border: rounded(size::LEVEL_BORDER, colors.strong),
                 shadow: Shadow::default(),
                 snap: true,
@@ -201,12 +347,13 @@ pub fn level_button(sentiment: Sentiment) -> impl Fn(&Theme, button::Status) -> 
 }
 
 /// The main action of a screen (Done, Continue).
-pub fn primary_button(_: &Theme, status: button::Status) -> button::Style {
+pub fn primary_button(theme: &Theme, status: button::Status) -> button::Style {
+    let p = palette(theme);
     pressed(
         button::Style {
-            background: Some(PALETTE.accent.into()),
-            text_color: PALETTE.on_accent,
-            border: rounded(0.0, PALETTE.accent),
+            background: Some(p.accent.into()),
+            text_color: p.on_accent,
+            border: rounded(0.0, p.accent),
             shadow: Shadow::default(),
             snap: true,
         },
@@ -215,12 +362,13 @@ pub fn primary_button(_: &Theme, status: button::Status) -> button::Style {
 }
 
 /// A secondary action (Skip) and unselected choices.
-pub fn secondary_button(_: &Theme, status: button::Status) -> button::Style {
+pub fn secondary_button(theme: &Theme, status: button::Status) -> button::Style {
+    let p = palette(theme);
     pressed(
         button::Style {
-            background: Some(PALETTE.surface.into()),
-            text_color: PALETTE.text,
-            border: rounded(3.0, PALETTE.outline),
+            background: Some(p.surface.into()),
+            text_color: p.text,
+            border: rounded(3.0, p.outline),
             shadow: Shadow::default(),
             snap: true,
         },
@@ -229,12 +377,13 @@ pub fn secondary_button(_: &Theme, status: button::Status) -> button::Style {
 }
 
 /// A choice that is selected (reasons, the current language).
-pub fn selected_button(_: &Theme, status: button::Status) -> button::Style {
+pub fn selected_button(theme: &Theme, status: button::Status) -> button::Style {
+    let p = palette(theme);
     pressed(
         button::Style {
-            background: Some(PALETTE.selected.into()),
-            text_color: PALETTE.on_selected,
-            border: rounded(3.0, PALETTE.selected),
+            background: Some(p.selected.into()),
+            text_color: p.on_selected,
+            border: rounded(3.0, p.selected),
             shadow: Shadow::default(),
             snap: true,
         },
@@ -244,20 +393,21 @@ pub fn selected_button(_: &Theme, status: button::Status) -> button::Style {
 
 /// A language button on the accent header.
 pub fn language_button(active: bool) -> impl Fn(&Theme, button::Status) -> button::Style {
-    move |_, status| {
+    move |theme, status| {
+        let p = palette(theme);
         let style = if active {
             button::Style {
-                background: Some(PALETTE.on_accent.into()),
-                text_color: PALETTE.accent,
-                border: rounded(3.0, PALETTE.on_accent),
+                background: Some(p.on_accent.into()),
+                text_color: p.accent,
+                border: rounded(3.0, p.on_accent),
                 shadow: Shadow::default(),
                 snap: true,
             }
         } else {
             button::Style {
-                background: Some(PALETTE.accent.into()),
-                text_color: PALETTE.on_accent,
-                border: rounded(3.0, PALETTE.on_accent),
+                background: Some(p.accent.into()),
+                text_color: p.on_accent,
+                border: rounded(3.0, p.on_accent),
                 shadow: Shadow::default(),
                 snap: true,
             }
@@ -267,38 +417,42 @@ pub fn language_button(active: bool) -> impl Fn(&Theme, button::Status) -> butto
 }
 
 /// The header band in the commune's colour.
-pub fn header(_: &Theme) -> container::Style {
+pub fn header(theme: &Theme) -> container::Style {
+    let p = palette(theme);
     container::Style {
-        text_color: Some(PALETTE.on_accent),
-        background: Some(PALETTE.accent.into()),
+        text_color: Some(p.on_accent),
+        background: Some(p.accent.into()),
         ..container::Style::default()
     }
 }
 
 /// The DEMO badge.
-pub fn demo_badge(_: &Theme) -> container::Style {
+pub fn demo_badge(theme: &Theme) -> container::Style {
+    let p = palette(theme);
     container::Style {
-        text_color: Some(PALETTE.on_warning),
-        background: Some(PALETTE.warning.into()),
+        text_color: Some(p.on_warning),
+        background: Some(p.warning.into()),
         ..container::Style::default()
     }
 }
 
 /// The apology / storage trouble banner.
-pub fn alert_banner(_: &Theme) -> container::Style {
+pub fn alert_banner(theme: &Theme) -> container::Style {
+    let p = palette(theme);
     container::Style {
-        text_color: Some(PALETTE.on_alert),
-        background: Some(PALETTE.alert.into()),
+        text_color: Some(p.on_alert),
+        background: Some(p.alert.into()),
         ..container::Style::default()
     }
 }
 
 /// A white card (the dossier code display).
-pub fn card(_: &Theme) -> container::Style {
+pub fn card(theme: &Theme) -> container::Style {
+    let p = palette(theme);
     container::Style {
-        text_color: Some(PALETTE.text),
-        background: Some(PALETTE.surface.into()),
-        border: rounded(3.0, PALETTE.outline),
+        text_color: Some(p.text),
+        background: Some(p.surface.into()),
+        border: rounded(3.0, p.outline),
         ..container::Style::default()
     }
 }
@@ -341,7 +495,12 @@ mod tests {
 
     #[test]
     fn every_text_and_background_pair_meets_wcag_aa() {
-        let p = PALETTE;
+        for (look, p) in PALETTES {
+            pairs_meet_aa(look, p);
+        }
+    }
+
+    fn pairs_meet_aa(look: &str, p: &Palette) {
         let pairs = [
             ("text on background", p.text, p.background),
             ("muted on background", p.muted, p.background),
@@ -352,32 +511,54 @@ mod tests {
             ("on_selected on selected", p.on_selected, p.selected),
             ("on_warning on warning", p.on_warning, p.warning),
             ("on_alert on alert", p.on_alert, p.alert),
+            (
+                "alert text on background",
+                p.alert_on_background(),
+                p.background,
+            ),
+            ("text on selected check", p.accent, p.surface),
         ];
         for (name, fg, bg) in pairs {
             let ratio = contrast(fg, bg);
-            assert!(ratio >= 4.5, "{name}: {ratio:.2}:1 is below 4.5:1");
+            assert!(ratio >= 4.5, "{look}: {name}: {ratio:.2}:1 is below 4.5:1");
         }
         for sentiment in ALL {
-            let colors = level_colors(sentiment);
+            let colors = p.level(sentiment);
             let ratio = contrast(p.text, colors.tint);
-            assert!(ratio >= 4.5, "{sentiment:?} word: {ratio:.2}:1");
+            assert!(ratio >= 4.5, "{look}: {sentiment:?} word: {ratio:.2}:1");
             // The face and border are graphics: WCAG asks 3:1 against what is around them.
             let edge = contrast(colors.strong, colors.tint);
-            assert!(edge >= 3.0, "{sentiment:?} face: {edge:.2}:1");
+            assert!(edge >= 3.0, "{look}: {sentiment:?} face: {edge:.2}:1");
         }
+        // Outlines of buttons and keys against the page.
+        let outline = contrast(p.outline, p.background);
+        assert!(outline >= 3.0, "{look}: outline {outline:.2}:1");
+    }
+
+    #[test]
+    fn the_theme_carries_its_palette() {
+        let high = Look {
+            high_contrast: true,
+            large_text: false,
+        };
+        assert_eq!(palette(&high.theme()), &HIGH_CONTRAST);
+        assert_eq!(palette(&Look::default().theme()), &PALETTE);
+        assert_eq!(palette(&Theme::Dark), &PALETTE);
     }
 
     #[test]
     fn neighbouring_levels_differ_in_lightness_not_only_hue() {
         // So that the row still reads as a scale for someone who cannot tell red from green.
-        let strong: Vec<Color> = ALL.iter().map(|s| level_colors(*s).strong).collect();
-        for pair in strong.windows(2) {
-            assert!(
-                contrast(pair[0], pair[1]) > 1.05,
-                "{:?} and {:?}",
-                pair[0],
-                pair[1]
-            );
+        for (look, p) in PALETTES {
+            let strong: Vec<Color> = ALL.iter().map(|s| p.level(*s).strong).collect();
+            for pair in strong.windows(2) {
+                assert!(
+                    contrast(pair[0], pair[1]) > 1.05,
+                    "{look}: {:?} and {:?}",
+                    pair[0],
+                    pair[1]
+                );
+            }
         }
     }
 

@@ -4,6 +4,8 @@ pub mod chart;
 pub mod check;
 pub mod face;
 pub mod hidden_cursor;
+pub mod icon;
+pub mod keyboard;
 pub mod keypad;
 
 /// Elements of this app.

@@ -12,9 +12,9 @@ use chrono::{DateTime, FixedOffset};
 use futures::StreamExt;
 use hailong::app::{App, Message, Now, Screen, Setup, keyboard_message};
 use hailong::config::{ConfigSource, TerminalConfig};
+use hailong::font;
 use hailong::i18n::I18n;
 use hailong::store::{SealCause, Store, StoredRating, Writer};
-use hailong::{font, theme};
 use iced::keyboard::{self, key};
 use iced::{Point, Size};
 use iced_test::Simulator;
@@ -211,7 +211,7 @@ impl Kiosk {
 
     fn snapshot_at(&self, name: &str, size: Size) {
         let mut ui = Simulator::with_size(font::settings(), size, self.app.view());
-        let snapshot = ui.snapshot(&theme::theme()).expect("snapshot");
+        let snapshot = ui.snapshot(&self.app.theme()).expect("snapshot");
         let base = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/snapshots")
             .join(name);
@@ -263,6 +263,9 @@ fn positive_rating_is_recorded_at_once_and_thanks_returns_home() {
     let draft = kiosk.store().rating(id).expect("read").expect("on disk");
     assert_eq!(draft.draft.level.value, 3);
     assert_eq!(draft.seq, None, "not sealed until the flow ends");
+    assert!(matches!(kiosk.app.screen(), Screen::Comment(_)));
+    kiosk.snapshot("comment-empty");
+    kiosk.tap("Bỏ qua");
     assert!(matches!(kiosk.app.screen(), Screen::Dossier(_)));
     kiosk.snapshot("dossier-empty");
     kiosk.tap("Bỏ qua");
@@ -290,6 +293,8 @@ fn negative_rating_asks_reasons_and_the_dossier_code_on_the_keypad() {
     kiosk.tap("Khác"); // changed their mind
     kiosk.snapshot("reasons-two-selected");
     kiosk.tap("Xong");
+    assert!(matches!(kiosk.app.screen(), Screen::Comment(_)));
+    kiosk.tap("Bỏ qua");
     assert!(matches!(kiosk.app.screen(), Screen::Dossier(_)));
     for key in ["1", "2", "3", "4", "Xóa", "4", "5"] {
         kiosk.tap(key);
@@ -307,6 +312,7 @@ fn negative_rating_asks_reasons_and_the_dossier_code_on_the_keypad() {
 fn dossier_code_from_a_barcode_scanner() {
     let mut kiosk = Kiosk::demo();
     kiosk.tap("Hài lòng");
+    kiosk.tap("Bỏ qua");
     assert!(matches!(kiosk.app.screen(), Screen::Dossier(_)));
     kiosk.scan("000.00.12.H12-251123-0042");
     assert_eq!(kiosk.app.screen(), &Screen::Thanks);
@@ -399,6 +405,7 @@ fn a_bouncing_tap_records_once() {
     kiosk.now = kiosk.now.after(Duration::from_secs(1));
     kiosk.tap("Bỏ qua");
     kiosk.tap("Bỏ qua");
+    kiosk.tap("Bỏ qua");
     let rating = kiosk.only_rating();
     assert!(
         rating.draft.reasons.is_empty(),
@@ -424,6 +431,7 @@ fn language_switch_resets_to_vietnamese_for_the_next_citizen() {
     assert!(kiosk.shows("Very satisfied"));
     kiosk.snapshot("home-english");
     kiosk.tap("Very satisfied");
+    kiosk.tap("Skip");
     kiosk.tap("Skip");
     assert!(kiosk.shows("Thank you!"));
     kiosk.wait(Duration::from_secs(6));
@@ -465,6 +473,7 @@ fn a_failed_write_is_apologised_for_kept_and_retried() {
     ));
     kiosk.snapshot("home-storage-unavailable");
     kiosk.tap("Rất hài lòng");
+    kiosk.tap("Bỏ qua");
     kiosk.tap("Bỏ qua");
     assert_eq!(kiosk.app.screen(), &Screen::Thanks);
     assert_eq!(kiosk.app.unconfirmed_writes(), 1);
@@ -653,6 +662,7 @@ fn ratings_go_to_the_staff_member_on_duty() {
     assert!(kiosk.shows("Quầy số 1 · Cán bộ: Trần Văn Minh"));
     kiosk.tap("Rất hài lòng");
     kiosk.tap("Bỏ qua");
+    kiosk.tap("Bỏ qua");
     kiosk.wait(Duration::from_secs(6));
     assert_eq!(
         kiosk.only_rating().draft.staff_id.as_deref(),
@@ -664,6 +674,7 @@ fn ratings_go_to_the_staff_member_on_duty() {
     kiosk.tap("Thoát");
     assert!(kiosk.shows("Quầy số 1"));
     kiosk.tap("Hài lòng");
+    kiosk.tap("Bỏ qua");
     kiosk.tap("Bỏ qua");
     let sealed = kiosk.sealed();
     assert_eq!(sealed.len(), 2);
@@ -753,15 +764,16 @@ fn enrolling_with_a_live_server_from_the_keypad() {
     for _ in 0..10 {
         kiosk.tap("Xóa");
     }
-    for c in enrollment.code.chars().filter(char::is_ascii_digit) {
-        kiosk.tap(&c.to_string());
-    }
-    kiosk.tap("Đăng ký");
+    // (Tapping digits one by one can hit the code's own display when it shows the same
+    // digit: a scanner types it as keys and presses Enter.)
+    let digits: String = enrollment.code.chars().filter(char::is_ascii_digit).collect();
+    kiosk.scan(&digits);
     assert_eq!(kiosk.app.screen(), &Screen::Home, "enrolled");
     assert_eq!(kiosk.app.config().terminal.id, enrollment.terminal_id);
     assert!(kiosk._dir.path().join("config/server.toml").exists());
     // Ratings from now on belong to the enrolled terminal.
     kiosk.tap("Rất hài lòng");
+    kiosk.tap("Bỏ qua");
     kiosk.tap("Bỏ qua");
     let store = kiosk.store();
     let mine = store
@@ -803,4 +815,280 @@ fn staff_export_an_excel_report_from_the_dashboard() {
         .join("exports")
         .join(file);
     assert!(std::fs::metadata(&written).expect("written").len() > 1000);
+}
+
+// ---- Comments, complaints, and the look (issue 6) ----------------------------------------
+
+impl Kiosk {
+    /// Types `text` on a physical keyboard, one key event a character.
+    fn type_keys(&mut self, text: &str) {
+        for c in text.chars() {
+            self.now = self.now.after(Duration::from_millis(150));
+            let text = c.to_string();
+            let event = keyboard::Event::KeyPressed {
+                key: keyboard::Key::Character(text.as_str().into()),
+                modified_key: keyboard::Key::Character(text.as_str().into()),
+                physical_key: key::Physical::Unidentified(key::NativeCode::Unidentified),
+                location: keyboard::Location::Standard,
+                modifiers: keyboard::Modifiers::default(),
+                text: Some(text.as_str().into()),
+                repeat: false,
+            };
+            self.send(keyboard_message(event).expect("key press maps"));
+        }
+    }
+
+    fn comment_shown(&self) -> String {
+        match self.app.screen() {
+            Screen::Comment(state) => state.text(),
+            other => panic!("not on the comment page: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_comment_typed_in_telex_on_the_screen_is_stored_composed() {
+    let mut kiosk = Kiosk::demo();
+    kiosk.tap("Hài lòng");
+    assert!(matches!(kiosk.app.screen(), Screen::Comment(_)));
+    // "Thai độ tốt" in Telex, tapped key by key on the on-screen keyboard.
+    for key in [
+        "Chữ hoa",
+        "T",
+        "h",
+        "a",
+        "i",
+        "s",
+        "Dấu cách",
+        "d",
+        "d",
+        "o",
+        "o",
+        "j",
+        "Dấu cách",
+        "t",
+        "o",
+        "o",
+        "t",
+    ] {
+        kiosk.tap(key);
+    }
+    // The word being typed shows composed as it goes.
+    assert_eq!(kiosk.comment_shown(), "Thái độ tôt");
+    kiosk.tap("s");
+    assert_eq!(kiosk.comment_shown(), "Thái độ tốt");
+    kiosk.snapshot("comment-typed");
+    kiosk.tap("Gửi");
+    assert!(matches!(kiosk.app.screen(), Screen::Dossier(_)));
+    kiosk.tap("Bỏ qua");
+    let rating = kiosk.only_rating();
+    assert_eq!(
+        rating.draft.feedback.comment.as_deref(),
+        Some("Thái độ tốt")
+    );
+    assert!(!rating.draft.feedback.complaint);
+    assert_eq!(rating.draft.feedback.callback, None);
+    let wire = rating.to_wire().expect("sealed");
+    assert_eq!(wire.comment.as_deref(), Some("Thái độ tốt"));
+}
+
+#[test]
+fn a_physical_keyboard_types_telex_too_and_digits_have_their_layer() {
+    let mut kiosk = Kiosk::demo();
+    kiosk.tap("Hài lòng");
+    kiosk.type_keys("Thais ddooj toots");
+    assert_eq!(kiosk.comment_shown(), "Thái độ tốt");
+    kiosk.tap("123");
+    kiosk.snapshot("comment-digits");
+    kiosk.tap("Dấu cách");
+    kiosk.tap("1");
+    kiosk.tap("0");
+    kiosk.tap("ABC");
+    kiosk.tap("Dấu cách");
+    kiosk.tap("d");
+    kiosk.tap("d");
+    kiosk.tap("i");
+    kiosk.tap("e");
+    kiosk.tap("e");
+    kiosk.tap("r");
+    kiosk.tap("m");
+    assert_eq!(kiosk.comment_shown(), "Thái độ tốt 10 điểm");
+    kiosk.tap("Xóa");
+    kiosk.tap("Xóa");
+    assert_eq!(kiosk.comment_shown(), "Thái độ tốt 10 điê");
+    // Enter on the keyboard sends.
+    let enter = keyboard::Event::KeyPressed {
+        key: keyboard::Key::Named(key::Named::Enter),
+        modified_key: keyboard::Key::Named(key::Named::Enter),
+        physical_key: key::Physical::Unidentified(key::NativeCode::Unidentified),
+        location: keyboard::Location::Standard,
+        modifiers: keyboard::Modifiers::default(),
+        text: Some("\r".into()),
+        repeat: false,
+    };
+    kiosk.send(keyboard_message(enter).expect("enter maps"));
+    assert!(matches!(kiosk.app.screen(), Screen::Dossier(_)));
+}
+
+#[test]
+fn a_complaint_asks_consent_before_any_number_and_no_is_an_answer() {
+    let mut kiosk = Kiosk::demo();
+    kiosk.tap("Không hài lòng");
+    kiosk.tap("Thời gian chờ đợi lâu");
+    kiosk.tap("Xong");
+    kiosk.type_keys("chowf laau quas");
+    kiosk.tap("Đây là phản ánh, kiến nghị: tôi muốn được trả lời");
+    kiosk.snapshot("comment-complaint");
+    kiosk.tap("Gửi");
+    // No number field before consent.
+    assert_eq!(kiosk.app.screen(), &Screen::Consent);
+    assert!(!kiosk.shows("Chưa nhập số"));
+    kiosk.snapshot("consent");
+    kiosk.tap("Không để lại số");
+    assert!(matches!(kiosk.app.screen(), Screen::Dossier(_)));
+    kiosk.tap("Bỏ qua");
+    let rating = kiosk.only_rating();
+    assert_eq!(
+        rating.draft.feedback.comment.as_deref(),
+        Some("chờ lâu quá")
+    );
+    assert!(rating.draft.feedback.complaint);
+    assert_eq!(rating.draft.feedback.callback, None);
+}
+
+#[test]
+fn a_call_back_number_is_taken_only_after_consent_checked_and_never_shown_again() {
+    let mut kiosk = Kiosk::demo();
+    kiosk.tap("Không hài lòng");
+    kiosk.tap("Bỏ qua");
+    kiosk.tap("Đây là phản ánh, kiến nghị: tôi muốn được trả lời");
+    kiosk.tap("Gửi");
+    kiosk.tap("Đồng ý, để lại số");
+    assert!(matches!(kiosk.app.screen(), Screen::Phone(_)));
+    kiosk.snapshot("phone-empty");
+    for digit in "091234567".chars() {
+        kiosk.tap(&digit.to_string());
+    }
+    kiosk.tap("Xong");
+    // Nine digits: refused, said why, nothing stored yet.
+    assert!(matches!(kiosk.app.screen(), Screen::Phone(state) if state.invalid()));
+    kiosk.snapshot("phone-invalid");
+    kiosk.tap("8");
+    kiosk.tap("Xong");
+    assert!(matches!(kiosk.app.screen(), Screen::Dossier(_)));
+    assert!(!kiosk.shows("0912 345 678"));
+    kiosk.tap("Bỏ qua");
+    assert_eq!(kiosk.app.screen(), &Screen::Thanks);
+    assert!(!kiosk.shows("0912 345 678") && !kiosk.shows("0912345678"));
+    let rating = kiosk.only_rating();
+    assert!(rating.draft.feedback.complaint);
+    let callback = rating.draft.feedback.callback.expect("a call-back");
+    assert_eq!(callback.phone, "0912345678");
+    assert_eq!(callback.consent_version, "pakn-2026-01:vi");
+}
+
+#[test]
+fn walking_away_from_the_consent_page_leaves_no_number() {
+    let mut kiosk = Kiosk::demo();
+    kiosk.tap("Không hài lòng");
+    kiosk.tap("Bỏ qua");
+    kiosk.tap("Đây là phản ánh, kiến nghị: tôi muốn được trả lời");
+    kiosk.tap("Gửi");
+    kiosk.tap("Đồng ý, để lại số");
+    kiosk.tap("0");
+    kiosk.tap("9");
+    kiosk.wait(Duration::from_secs(31));
+    assert_eq!(kiosk.app.screen(), &Screen::Home);
+    let rating = kiosk.only_rating();
+    assert_eq!(rating.seal_cause, Some(SealCause::Idle));
+    assert!(rating.draft.feedback.complaint);
+    assert_eq!(rating.draft.feedback.callback, None);
+}
+
+#[test]
+fn high_contrast_and_large_text_are_for_one_citizen_only() {
+    let mut kiosk = Kiosk::demo();
+    kiosk.tap("Tương phản cao");
+    kiosk.tap("Chữ to");
+    assert!(kiosk.app.look().high_contrast && kiosk.app.look().large_text);
+    kiosk.tap("Rất hài lòng");
+    kiosk.tap("Bỏ qua");
+    kiosk.tap("Bỏ qua");
+    assert_eq!(kiosk.app.screen(), &Screen::Thanks);
+    assert!(
+        kiosk.app.look().high_contrast,
+        "kept through the citizen's own flow"
+    );
+    kiosk.wait(Duration::from_secs(6));
+    assert_eq!(kiosk.app.screen(), &Screen::Home);
+    assert_eq!(kiosk.app.look(), hailong::theme::Look::default());
+
+    // Switched on and walked away from without rating: reset when the screen goes idle.
+    kiosk.tap("Tương phản cao");
+    kiosk.wait(Duration::from_secs(31));
+    assert_eq!(kiosk.app.look(), hailong::theme::Look::default());
+
+    // Staff mode always shows in the standard look.
+    kiosk.tap("Chữ to");
+    kiosk.sign_in("1111");
+    assert_eq!(kiosk.app.look(), hailong::theme::Look::default());
+}
+
+/// A question set that visits every citizen page: reasons, a Circular 01 indicator, a SIPAS
+/// statement, the comment (with the complaint path) and the dossier code.
+fn every_page_config() -> TerminalConfig {
+    let mut config = TerminalConfig::demo();
+    let criteria: Vec<_> = ["tt01-2018", "sipas-5"]
+        .iter()
+        .filter_map(|id| config.question_sets.iter().find(|s| s.id == *id))
+        .filter_map(|set| set.criteria.first().cloned())
+        .collect();
+    assert_eq!(criteria.len(), 2, "the demo has both kinds of criteria");
+    let quick = config
+        .question_sets
+        .iter_mut()
+        .find(|s| s.id == "nhanh-3")
+        .expect("quick set");
+    quick.criteria = criteria;
+    config.terminal.question_set = Some("nhanh-3".into());
+    config
+}
+
+/// Every citizen screen in the high-contrast look, and again with large text.
+#[test]
+fn every_citizen_screen_in_high_contrast_and_in_large_text() {
+    for (toggle, name) in [
+        ("Tương phản cao", "high-contrast"),
+        ("Chữ to", "large-text"),
+    ] {
+        let mut kiosk = Kiosk::with_config(every_page_config());
+        kiosk.tap(toggle);
+        kiosk.snapshot(&format!("home-{name}"));
+        kiosk.tap("Không hài lòng");
+        kiosk.tap("Thời gian chờ đợi lâu");
+        kiosk.snapshot(&format!("reasons-{name}"));
+        kiosk.tap("Xong");
+        assert!(matches!(kiosk.app.screen(), Screen::Criterion(_)));
+        kiosk.snapshot(&format!("criteria-circular-01-{name}"));
+        kiosk.tap("Bỏ qua");
+        kiosk.snapshot(&format!("criteria-sipas-{name}"));
+        kiosk.tap("Bỏ qua");
+        kiosk.type_keys("Thais ddooj toots");
+        kiosk.tap("Đây là phản ánh, kiến nghị: tôi muốn được trả lời");
+        kiosk.snapshot(&format!("comment-{name}"));
+        kiosk.tap("Gửi");
+        kiosk.snapshot(&format!("consent-{name}"));
+        kiosk.tap("Đồng ý, để lại số");
+        for digit in "0912".chars() {
+            kiosk.tap(&digit.to_string());
+        }
+        kiosk.tap("Xong");
+        kiosk.snapshot(&format!("phone-{name}"));
+        kiosk.tap("Bỏ qua");
+        kiosk.snapshot(&format!("dossier-{name}"));
+        kiosk.tap("Bỏ qua");
+        assert_eq!(kiosk.app.screen(), &Screen::Thanks);
+        kiosk.snapshot(&format!("thanks-{name}"));
+        assert!(kiosk.only_rating().draft.feedback.complaint);
+    }
 }

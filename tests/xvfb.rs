@@ -127,6 +127,9 @@ fn a_tap_in_the_real_window_is_a_rating_in_the_store() {
     wait_for("the draft", Duration::from_secs(20), || {
         status(data.path())["drafts"] == 1
     });
+    // Then the comment page: "Bỏ qua" (skip) beside "Gửi", above the keyboard.
+    sleep(Duration::from_secs(1));
+    let _ = xdotool(&display, &["mousemove", "841", "406", "click", "1"]);
     // Then the dossier page: "Bỏ qua" (skip) at the bottom left.
     sleep(Duration::from_secs(1));
     let _ = xdotool(&display, &["mousemove", "157", "731", "click", "1"]);

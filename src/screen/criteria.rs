@@ -69,7 +69,7 @@ impl State {
                     button(
                         container(
                             text(option.text.get(ctx.language).to_owned())
-                                .size(text_size::ANSWER)
+                                .size(ctx.text(text_size::ANSWER))
                                 .font(font::BOLD),
                         )
                         .center_y(Length::Fill)
@@ -97,7 +97,7 @@ impl State {
                         column![
                             face(sentiment, size::FACE * 0.8),
                             text(ctx.tr(sentiment.label_key()))
-                                .size(text_size::ANSWER)
+                                .size(ctx.text(text_size::ANSWER))
                                 .font(font::BOLD)
                                 .align_x(Alignment::Center),
                         ]
@@ -120,9 +120,9 @@ impl State {
         };
         let body = column![
             text(progress)
-                .size(text_size::BODY)
-                .color(theme::PALETTE.muted),
-            title(criterion.text.get(ctx.language).to_owned(), None),
+                .size(ctx.text(text_size::BODY))
+                .style(theme::muted_text),
+            title(ctx, criterion.text.get(ctx.language).to_owned(), None),
             answers,
             bottom_bar(skip(ctx, Message::Skip), None),
         ]

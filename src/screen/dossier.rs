@@ -87,11 +87,11 @@ impl State {
     pub fn view<'a>(&self, ctx: &Context<'_>) -> Element<'a, Message> {
         let shown = if self.code.is_empty() {
             text(ctx.tr("dossier-empty"))
-                .size(text_size::ANSWER)
-                .color(theme::PALETTE.muted)
+                .size(ctx.text(text_size::ANSWER))
+                .style(theme::muted_text)
         } else {
             text(self.code.clone())
-                .size(text_size::KEY)
+                .size(ctx.text(text_size::KEY))
                 .font(font::BOLD)
         };
         let display = container(shown)
@@ -112,15 +112,16 @@ impl State {
                 ],
             ],
             Sizes {
-                key: Size::new(size::KEY * 1.6, size::KEY),
-                char_text: text_size::KEY,
-                word_text: text_size::BODY,
-                spacing: 14.0,
+                key: Size::new(size::KEY * 1.6, size::KEY - 4.0),
+                char_text: ctx.text(text_size::KEY),
+                word_text: ctx.text(text_size::BODY),
+                spacing: 10.0,
             },
         );
-        let done = (!self.code.is_empty()).then(|| primary(ctx.tr("action-done"), Message::Submit));
+        let done =
+            (!self.code.is_empty()).then(|| primary(ctx, ctx.tr("action-done"), Message::Submit));
         let body = column![
-            title(ctx.tr("dossier-title"), Some(ctx.tr("dossier-hint"))),
+            title(ctx, ctx.tr("dossier-title"), Some(ctx.tr("dossier-hint"))),
             row![
                 container(display).width(Length::FillPortion(1)),
                 container(keypad).width(Length::Shrink),

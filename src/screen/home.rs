@@ -10,6 +10,7 @@ use crate::survey::{Level, QuestionSet};
 use crate::theme::{self, size, text_size};
 use crate::widget::Element;
 use crate::widget::face::face;
+use crate::widget::icon::contrast_icon;
 
 /// What a citizen can do here.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +19,10 @@ pub enum Message {
     Rate(Level),
     /// A language was picked.
     Language(Language),
+    /// High contrast on or off.
+    HighContrast,
+    /// Large text on or off.
+    LargeText,
     /// The commune's name is pressed (held long, it opens staff mode).
     CornerPressed,
     /// ... and released.
@@ -39,12 +44,12 @@ pub fn view<'a>(ctx: &Context<'_>, set: &QuestionSet) -> Element<'a, Message> {
         container(
             column![
                 text(question)
-                    .size(text_size::QUESTION)
+                    .size(ctx.text(text_size::QUESTION))
                     .font(font::BOLD)
                     .align_x(Alignment::Center),
                 text(ctx.tr("question-hint"))
-                    .size(text_size::BODY)
-                    .color(theme::PALETTE.muted),
+                    .size(ctx.text(text_size::BODY))
+                    .style(theme::muted_text),
             ]
             .spacing(10)
             .align_x(Alignment::Center),
@@ -53,6 +58,7 @@ pub fn view<'a>(ctx: &Context<'_>, set: &QuestionSet) -> Element<'a, Message> {
         .height(Length::FillPortion(2))
         .align_y(Alignment::Center),
         container(levels).height(Length::FillPortion(5)),
+        look_switch(ctx),
     ]
     .spacing(size::GAP);
     super::page_with_corner(
@@ -68,7 +74,7 @@ fn level_button<'a>(ctx: &Context<'_>, level: Level) -> Element<'a, Message> {
     let content = column![
         face(sentiment, size::FACE),
         text(ctx.tr(sentiment.label_key()))
-            .size(text_size::LEVEL)
+            .size(ctx.text(text_size::LEVEL))
             .font(font::BOLD)
             .align_x(Alignment::Center),
     ]
@@ -92,16 +98,65 @@ fn language_switch<'a>(ctx: &Context<'_>) -> Element<'a, Message> {
         let active = &language == ctx.language;
         let name = ctx.i18n.tr(&language, "language-name");
         button(
-            container(text(name).size(text_size::BODY).font(font::BOLD))
+            container(text(name).size(ctx.text(text_size::BODY)).font(font::BOLD))
                 .center_x(Length::Fill)
                 .center_y(Length::Fill),
         )
         .on_press(Message::Language(language))
-        .width(170)
+        .width(170.0 * ctx.look.text_scale())
         .height(size::TOUCH_MIN)
         .style(theme::language_button(active))
         .into()
     }))
     .spacing(12)
+    .into()
+}
+
+/// High contrast and large text, for this citizen only.
+fn look_switch<'a>(ctx: &Context<'_>) -> Element<'a, Message> {
+    let toggle = |icon: Element<'a, Message>,
+                  label: String,
+                  on: bool,
+                  message: Message|
+     -> Element<'a, Message> {
+        button(
+            container(
+                row![
+                    icon,
+                    text(label).size(ctx.text(text_size::BODY)).font(font::BOLD)
+                ]
+                .spacing(12)
+                .align_y(Alignment::Center),
+            )
+            .center_y(Length::Fill),
+        )
+        .on_press(message)
+        .height(size::TOUCH_MIN)
+        .padding([0.0, 22.0])
+        .style(if on {
+            theme::selected_button
+        } else {
+            theme::secondary_button
+        })
+        .into()
+    };
+    row![
+        toggle(
+            text("Aa")
+                .size(ctx.text(text_size::ANSWER))
+                .font(font::BOLD)
+                .into(),
+            ctx.tr("look-large-text"),
+            ctx.look.large_text,
+            Message::LargeText,
+        ),
+        toggle(
+            contrast_icon(ctx.text(text_size::ANSWER), ctx.look.high_contrast),
+            ctx.tr("look-high-contrast"),
+            ctx.look.high_contrast,
+            Message::HighContrast,
+        ),
+    ]
+    .spacing(size::GAP)
     .into()
 }

@@ -115,7 +115,7 @@ impl State {
             },
         );
         let left = column![
-            title(ctx.tr("pin-title"), Some(ctx.tr("pin-hint"))),
+            title(ctx, ctx.tr("pin-title"), Some(ctx.tr("pin-hint"))),
             container(text(dots).size(text_size::KEY).font(font::BOLD))
                 .center_y(size::TOUCH_MIN)
                 .padding([0.0, 20.0])
@@ -123,10 +123,10 @@ impl State {
                 .style(theme::card),
             text(notice)
                 .size(text_size::ANSWER)
-                .color(theme::PALETTE.alert),
+                .style(theme::alert_text),
             row![
-                super::secondary(ctx.tr("action-cancel"), Message::Cancel),
-                primary(ctx.tr("action-sign-in"), Message::Submit),
+                super::secondary(ctx, ctx.tr("action-cancel"), Message::Cancel),
+                primary(ctx, ctx.tr("action-sign-in"), Message::Submit),
             ]
             .spacing(size::GAP),
         ]

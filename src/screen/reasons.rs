@@ -1,6 +1,6 @@
 //! Reasons for a negative rating: a multi-select of large toggles, from the question set.
 
-use iced::widget::{button, column, container, row, text};
+use iced::widget::{button, column, container, row, scrollable, text};
 use iced::{Alignment, Length};
 
 use super::{Context, bottom_bar, page, primary, skip, title};
@@ -59,8 +59,12 @@ impl State {
             .collect()
     }
 
-    /// The screen: reasons in two columns, Skip and Done at the bottom.
+    /// The screen: reasons in two columns, Skip and Done at the bottom. Up to
+    /// [`FILLED_MAX`] reasons in standard text share the page's height; more, or large text,
+    /// take their natural height in a list that scrolls (with a wide scroll bar) when needed.
     pub fn view<'a>(&self, ctx: &Context<'_>, reasons: &[Reason]) -> Element<'a, Message> {
+        let filled = reasons.len() <= FILLED_MAX && !ctx.look.large_text;
+        let height = if filled { Length::Fill } else { Length::Shrink };
         let toggles: Vec<Element<'a, Message>> = reasons
             .iter()
             .map(|reason| {
@@ -70,18 +74,18 @@ impl State {
                         row![
                             check(on),
                             text(reason.text.get(ctx.language).to_owned())
-                                .size(text_size::ANSWER)
+                                .size(ctx.text(text_size::ANSWER))
                                 .width(Length::Fill),
                         ]
                         .spacing(16)
                         .align_y(Alignment::Center),
                     )
-                    .center_y(Length::Fill),
+                    .center_y(height),
                 )
                 .on_press(Message::Toggle(reason.id.clone()))
                 .width(Length::Fill)
-                .height(Length::Fill)
-                .padding([8.0, 18.0])
+                .height(height)
+                .padding([12.0, 18.0])
                 .style(if on {
                     theme::selected_button
                 } else {
@@ -91,10 +95,10 @@ impl State {
             })
             .collect();
         let rows_needed = toggles.len().div_ceil(2);
-        let mut grid = column![].spacing(size::GAP / 1.5).height(Length::Fill);
+        let mut grid = column![].spacing(size::GAP / 1.5).height(height);
         let mut toggles = toggles.into_iter();
         for _ in 0..rows_needed {
-            let mut line = row![].spacing(size::GAP).height(Length::Fill);
+            let mut line = row![].spacing(size::GAP).height(height);
             for _ in 0..2 {
                 line = match toggles.next() {
                     Some(toggle) => line.push(toggle),
@@ -103,18 +107,33 @@ impl State {
             }
             grid = grid.push(line);
         }
+        let grid: Element<'a, Message> = if filled {
+            grid.into()
+        } else {
+            scrollable(container(grid).padding(iced::Padding::default().right(size::GAP * 1.5)))
+                .direction(scrollable::Direction::Vertical(
+                    scrollable::Scrollbar::new()
+                        .width(size::GAP)
+                        .scroller_width(size::GAP),
+                ))
+                .height(Length::Fill)
+                .into()
+        };
         let body = column![
-            title(ctx.tr("reasons-title"), Some(ctx.tr("reasons-hint"))),
+            title(ctx, ctx.tr("reasons-title"), Some(ctx.tr("reasons-hint"))),
             grid,
             bottom_bar(
                 skip(ctx, Message::Skip),
-                Some(primary(ctx.tr("action-done"), Message::Done)),
+                Some(primary(ctx, ctx.tr("action-done"), Message::Done)),
             ),
         ]
         .spacing(size::GAP);
         page(ctx, None, body.into())
     }
 }
+
+/// Most reasons shown filling the page; more scroll.
+pub const FILLED_MAX: usize = 8;
 
 #[cfg(test)]
 mod tests {

@@ -187,7 +187,7 @@ impl State {
                 .font(font::BOLD),
             field(ctx.tr("setup-server"), &self.server, Field::Server),
             field(ctx.tr("setup-code"), &self.code, Field::Code),
-            primary(ctx.tr("setup-enroll"), Message::Enroll),
+            primary(ctx, ctx.tr("setup-enroll"), Message::Enroll),
         ]
         .spacing(12)
         .width(Length::FillPortion(3));
@@ -201,7 +201,7 @@ impl State {
             usb = usb.push(
                 text(ctx.tr("setup-no-file"))
                     .size(text_size::BODY)
-                    .color(theme::PALETTE.muted),
+                    .style(theme::muted_text),
             );
         }
         for file in &self.files {
@@ -221,22 +221,26 @@ impl State {
                 .style(theme::secondary_button),
             );
         }
-        usb = usb.push(super::secondary(ctx.tr("setup-rescan"), Message::Rescan));
+        usb = usb.push(super::secondary(
+            ctx,
+            ctx.tr("setup-rescan"),
+            Message::Rescan,
+        ));
         let outcome: Element<'a, Message> = match &self.outcome {
             None => text(ctx.tr("setup-hint"))
                 .size(text_size::BODY)
-                .color(theme::PALETTE.muted)
+                .style(theme::muted_text)
                 .into(),
             Some(Outcome::Working) => text(ctx.tr("setup-working")).size(text_size::BODY).into(),
             Some(Outcome::Failed(reason)) => {
                 text(ctx.tr_args("setup-failed", &[("reason", reason.clone())]))
                     .size(text_size::BODY)
-                    .color(theme::PALETTE.alert)
+                    .style(theme::alert_text)
                     .into()
             }
         };
         let body = column![
-            title(ctx.tr("setup-title"), None),
+            title(ctx, ctx.tr("setup-title"), None),
             outcome,
             row![server_side, keypad, usb.width(Length::FillPortion(2))]
                 .spacing(size::GAP * 2.0)

@@ -236,9 +236,7 @@ impl State {
         let card = |label: String, value: String| -> Element<'a, Message> {
             container(
                 column![
-                    text(label)
-                        .size(text_size::SMALL)
-                        .color(theme::PALETTE.muted),
+                    text(label).size(text_size::SMALL).style(theme::muted_text),
                     text(value).size(text_size::COMMUNE).font(font::BOLD),
                 ]
                 .spacing(2),
@@ -324,7 +322,7 @@ impl State {
         let reasons_chart: Element<'a, Message> = if reasons.is_empty() {
             text(ctx.tr("chart-no-reasons"))
                 .size(text_size::BODY)
-                .color(theme::PALETTE.muted)
+                .style(theme::muted_text)
                 .into()
         } else {
             chart::bars(reasons)
@@ -475,7 +473,7 @@ impl State {
             .spacing(12),
             text(facts.export_folder.clone())
                 .size(text_size::SMALL)
-                .color(theme::PALETTE.muted),
+                .style(theme::muted_text),
         ]
         .spacing(8);
         if let Some(notice) = &self.notice {

@@ -23,19 +23,19 @@ pub enum Saving {
 
 /// The screen. It never claims a rating was saved before the store said so.
 pub fn view<'a, M: Clone + 'a>(ctx: &Context<'_>, saving: Saving) -> Element<'a, M> {
-    let (body_key, color) = match saving {
-        Saving::Saved => ("thanks-body", theme::PALETTE.text),
-        Saving::Pending => ("thanks-saving", theme::PALETTE.muted),
-        Saving::Trouble => ("write-apology", theme::PALETTE.alert),
+    let (body_key, style): (_, fn(&iced::Theme) -> text::Style) = match saving {
+        Saving::Saved => ("thanks-body", text::default),
+        Saving::Pending => ("thanks-saving", theme::muted_text),
+        Saving::Trouble => ("write-apology", theme::alert_text),
     };
     let body = column![
         face(Sentiment::VerySatisfied, size::FACE * 1.2),
         text(ctx.tr("thanks-title"))
-            .size(text_size::QUESTION * 1.3)
+            .size(ctx.text(text_size::QUESTION) * 1.3)
             .font(font::BOLD),
         text(ctx.tr(body_key))
-            .size(text_size::ANSWER)
-            .color(color)
+            .size(ctx.text(text_size::ANSWER))
+            .style(style)
             .align_x(Alignment::Center),
     ]
     .spacing(28)

@@ -3,7 +3,7 @@
 use iced::widget::canvas::{self, Frame, Geometry, Path, Stroke};
 use iced::{Length, Point, Rectangle, Renderer, Size, Theme, mouse};
 
-use crate::theme::PALETTE;
+use crate::theme::palette;
 
 /// A check box of 40 units, ticked when `on`.
 pub fn check<'a, Message: 'a>(on: bool) -> crate::widget::Element<'a, Message> {
@@ -25,20 +25,19 @@ impl<Message> canvas::Program<Message> for Check {
         &self,
         _state: &(),
         renderer: &Renderer,
-        _theme: &Theme,
+        theme: &Theme,
         bounds: Rectangle,
         _cursor: mouse::Cursor,
     ) -> Vec<Geometry> {
+        let p = palette(theme);
         let mut frame = Frame::new(renderer, bounds.size());
         let side = bounds.width.min(bounds.height) - 4.0;
         let origin = Point::new(2.0, 2.0);
         let square = Path::rounded_rectangle(origin, Size::new(side, side), 6.0.into());
-        frame.fill(&square, PALETTE.surface);
+        frame.fill(&square, p.surface);
         frame.stroke(
             &square,
-            Stroke::default()
-                .with_color(PALETTE.outline)
-                .with_width(3.0),
+            Stroke::default().with_color(p.outline).with_width(3.0),
         );
         if self.on {
             let tick = Path::new(|p| {
@@ -49,7 +48,7 @@ impl<Message> canvas::Program<Message> for Check {
             frame.stroke(
                 &tick,
                 Stroke::default()
-                    .with_color(PALETTE.accent)
+                    .with_color(p.accent)
                     .with_width(side * 0.14)
                     .with_line_cap(canvas::LineCap::Round)
                     .with_line_join(canvas::LineJoin::Round),

@@ -6,7 +6,7 @@ use iced::widget::canvas::{self, Frame, Geometry, Path, Stroke};
 use iced::{Color, Length, Point, Rectangle, Renderer, Theme, mouse};
 
 use crate::survey::Sentiment;
-use crate::theme::level_colors;
+use crate::theme::palette;
 
 /// A face of `size` units for `sentiment`.
 pub fn face<'a, Message: 'a>(
@@ -31,7 +31,7 @@ impl<Message> canvas::Program<Message> for Face {
         &self,
         _state: &(),
         renderer: &Renderer,
-        _theme: &Theme,
+        theme: &Theme,
         bounds: Rectangle,
         _cursor: mouse::Cursor,
     ) -> Vec<Geometry> {
@@ -39,8 +39,11 @@ impl<Message> canvas::Program<Message> for Face {
         let side = bounds.width.min(bounds.height);
         let center = Point::new(bounds.width / 2.0, bounds.height / 2.0);
         let radius = side * 0.46;
-        let strong = level_colors(self.sentiment).strong;
-        let ink = Color::WHITE;
+        // The face in the level's strong colour, drawn over with its light tint (white-ish on
+        // the standard look, black on high contrast).
+        let colors = palette(theme).level(self.sentiment);
+        let strong = colors.strong;
+        let ink = colors.tint;
         let line = side * 0.06;
 
         frame.fill(&Path::circle(center, radius), strong);
