@@ -168,6 +168,9 @@ impl Store {
         }
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(unusable)?;
+        // Erased call-back numbers are overwritten with zeros, not left in free pages.
+        conn.pragma_update(None, "secure_delete", true)
+            .map_err(unusable)?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(unusable)?;
         let check: Result<Vec<String>, _> =

@@ -797,3 +797,108 @@ async fn a_new_configuration_is_fetched_once_and_written() {
     assert_eq!(row["queue_length"], 0);
     assert_eq!(server_count(&db, "ratings", kiosk.terminal()), 10);
 }
+
+/// A comment, a complaint and a consented call-back travel to the server with the rating,
+/// verify there (the chain covers them), and the number then leaves the terminal: erased from
+/// the store and from the database file, the local chain still whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn call_back_numbers_reach_the_server_and_then_leave_the_terminal() {
+    use hailong::store::Feedback;
+    use hailong_protocol::Callback;
+
+    let (_dir, db) = server_db();
+    let server = Server::start(&db, generous()).await;
+    let enrollment = server.add_terminal("Quầy 1").await;
+    let kiosk = Kiosk::provision(&server.url(), &enrollment.code).await;
+    let _ = kiosk
+        .record_with(3, |i, draft| match i {
+            0 => draft.feedback.comment = Some("Thái độ tốt".to_owned()),
+            1 => {
+                draft.feedback = Feedback {
+                    comment: Some("Chờ lâu quá".to_owned()),
+                    complaint: true,
+                    callback: Some(Callback {
+                        phone: "0912345678".to_owned(),
+                        consent_version: "pakn-2026-01:vi".to_owned(),
+                    }),
+                };
+            }
+            _ => {}
+        })
+        .await;
+    let sealed = kiosk.sealed().await;
+    assert!(
+        files_holding(&kiosk.data_dir, b"0912345678") > 0,
+        "the number is on disk until the server holds it"
+    );
+    let report = kiosk.round().run().await.expect("sync");
+    assert_eq!((report.created, report.queued), (3, 0));
+
+    let held = server_ratings(&db, kiosk.terminal());
+    for (stored, held) in sealed.iter().zip(&held) {
+        let wire = hailong::sync::to_wire(stored).expect("sealed");
+        assert_eq!(held.rating, wire, "seq {}", wire.seq);
+    }
+    assert_eq!(held[0].rating.comment.as_deref(), Some("Thái độ tốt"));
+    assert!(held[1].rating.complaint);
+    assert_eq!(
+        held[1]
+            .rating
+            .callback
+            .as_ref()
+            .map(|c| (c.phone.as_str(), c.consent_version.as_str())),
+        Some(("0912345678", "pakn-2026-01:vi"))
+    );
+    assert_eq!(
+        server_count(&db, "tamper_alerts", kiosk.terminal()),
+        0,
+        "the server verifies the feedback fields' hashes"
+    );
+
+    // The server holds the number: the terminal no longer does.
+    let after = kiosk.sealed().await;
+    assert!(after[1].phone_erased());
+    assert_eq!(
+        after[1]
+            .draft
+            .feedback
+            .callback
+            .as_ref()
+            .map(|c| c.phone.as_str()),
+        Some("")
+    );
+    let terminal = kiosk.terminal().to_owned();
+    let (checked, breaks) = kiosk
+        .writer
+        .run(move |store| {
+            let store = store?;
+            let verified = store.verify_chain(&terminal)?;
+            store
+                .connection()
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+            Ok(verified)
+        })
+        .await
+        .expect("verify");
+    assert_eq!((checked, breaks.len()), (3, 0));
+    assert_eq!(
+        files_holding(&kiosk.data_dir, b"0912345678"),
+        0,
+        "the number is gone from every file of the data directory"
+    );
+}
+
+/// How many files directly in `dir` contain `needle`.
+fn files_holding(dir: &std::path::Path, needle: &[u8]) -> usize {
+    std::fs::read_dir(dir)
+        .expect("data dir")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.is_file())
+        .filter(|path| {
+            std::fs::read(path)
+                .expect("read")
+                .windows(needle.len())
+                .any(|w| w == needle)
+        })
+        .count()
+}

@@ -766,7 +766,11 @@ fn enrolling_with_a_live_server_from_the_keypad() {
     }
     // (Tapping digits one by one can hit the code's own display when it shows the same
     // digit: a scanner types it as keys and presses Enter.)
-    let digits: String = enrollment.code.chars().filter(char::is_ascii_digit).collect();
+    let digits: String = enrollment
+        .code
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
     kiosk.scan(&digits);
     assert_eq!(kiosk.app.screen(), &Screen::Home, "enrolled");
     assert_eq!(kiosk.app.config().terminal.id, enrollment.terminal_id);
