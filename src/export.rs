@@ -4,9 +4,10 @@
 //! cells ([`Report`]) and written as either format:
 //! - "Đánh giá": one row per sealed rating: time (a real date-time cell), counter, staff member,
 //!   field, dossier code, level number, scale, level word, reasons' texts, flags, stage, sequence
-//!   number and id. Columns holding personal data are left out unless asked for
-//!   ([`ExportRequest::include_personal`]); none exists yet (dossier codes are not personal),
-//!   the phone number of a complaint will be the first ([`RATING_COLUMNS`]).
+//!   number, id, complaint and comment. Columns holding personal data (a complaint's call-back
+//!   number and the consent text's version) are left out unless the supervisor asks for them
+//!   ([`ExportRequest::include_personal`], [`RATING_COLUMNS`]); a number already sent to the
+//!   province has been erased from the terminal and shows as such.
 //! - "Tổng hợp": the tally: per sentiment counts, dossiers, the SIPAS share and the Decision 766
 //!   rate (percent cells) for the whole terminal and per counter, staff member and field; then
 //!   how often each reason was given.
@@ -282,8 +283,8 @@ fn optional(id: Option<&String>, name: impl Fn(&str) -> String) -> Cell {
     id.map_or(Cell::Empty, |id| Cell::Text(name(id)))
 }
 
-/// The columns of the ratings sheet, in order. Personal data (issue 6: the phone number given
-/// for a complaint's call-back) goes here with `personal: true`.
+/// The columns of the ratings sheet, in order. Personal data (the phone number given for a
+/// complaint's call-back) is marked `personal: true` and left out unless asked for.
 const RATING_COLUMNS: &[Column] = &[
     Column {
         heading: "export-heading-time",
@@ -389,6 +390,45 @@ const RATING_COLUMNS: &[Column] = &[
         personal: false,
         width: 38.0,
         value: |_, r| Cell::Text(r.draft.id.to_string()),
+    },
+    Column {
+        heading: "export-heading-complaint",
+        personal: false,
+        width: 12.0,
+        value: |cx, r| cx.yes_no(r.draft.feedback.complaint),
+    },
+    Column {
+        heading: "export-heading-comment",
+        personal: false,
+        width: 50.0,
+        value: |_, r| optional(r.draft.feedback.comment.as_ref(), str::to_owned),
+    },
+    // Personal data: only when the supervisor asks for it. The number itself stays on the
+    // terminal only until the provincial server holds it.
+    Column {
+        heading: "export-heading-callback",
+        personal: true,
+        width: 16.0,
+        value: |cx, r| match &r.draft.feedback.callback {
+            None => Cell::Empty,
+            Some(_) if r.phone_erased() => Cell::text(cx.tr("export-callback-sent")),
+            Some(callback) => Cell::Text(callback.phone.clone()),
+        },
+    },
+    Column {
+        heading: "export-heading-consent",
+        personal: true,
+        width: 18.0,
+        value: |_, r| {
+            optional(
+                r.draft
+                    .feedback
+                    .callback
+                    .as_ref()
+                    .map(|c| &c.consent_version),
+                str::to_owned,
+            )
+        },
     },
 ];
 

@@ -158,7 +158,7 @@ impl E {
     }
 }
 
-const RATING_HEADINGS: [&str; 14] = [
+const RATING_HEADINGS: [&str; 16] = [
     "Thời gian",
     "Quầy",
     "Cán bộ",
@@ -173,6 +173,8 @@ const RATING_HEADINGS: [&str; 14] = [
     "Thời điểm đánh giá",
     "Số thứ tự",
     "Mã đánh giá",
+    "Phản ánh, kiến nghị",
+    "Góp ý",
 ];
 
 /// The ratings sheet's rows below the headings, for the fixture's `seqs`.
@@ -195,6 +197,8 @@ fn rating_rows(ids: &[Uuid], seqs: &[usize]) -> Vec<Vec<E>> {
         .map(|seq| {
             let mut row = all[seq - 1].clone();
             row.push(E::S(ids[seq - 1].to_string()));
+            row.push(no());
+            row.push(E::Empty);
             row
         })
         .collect()
@@ -451,19 +455,109 @@ fn csv_writes_the_ratings_and_the_tally_beside_them() {
     );
 }
 
+/// Comments and complaints are in every export; a call-back number and its consent only when
+/// the supervisor asks, and a number already sent to the province shows as erased.
 #[test]
-fn personal_columns_are_asked_for_and_none_exists_yet() {
-    let setup = setup();
-    let plain = setup.dir.path().join("a.csv");
-    let personal = setup.dir.path().join("b.csv");
-    run_export(&setup, &request(Format::Csv, plain.clone(), false)).expect("export");
-    let mut with_personal = request(Format::Csv, personal.clone(), false);
-    with_personal.include_personal = true;
-    run_export(&setup, &with_personal).expect("export");
-    assert_eq!(read_csv(&plain)[0], read_csv(&personal)[0]);
+fn call_back_numbers_are_exported_only_when_asked_for() {
+    use hailong::store::Feedback;
+    use hailong::store::sync_state::Outcome;
+    use hailong_protocol::Callback;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("hailong.db");
+    let now = DateTime::parse_from_rfc3339("2026-03-22T08:00:00+07:00").expect("now");
+    let (mut store, _) = Store::open(&db, now).expect("open");
+    let callback = |phone: &str| Callback {
+        phone: phone.to_owned(),
+        consent_version: "pakn-2026-01:vi".to_owned(),
+    };
+    let feedbacks = [
+        Feedback {
+            comment: Some("Cán bộ nhiệt tình".to_owned()),
+            ..Feedback::default()
+        },
+        Feedback {
+            comment: Some("Chờ lâu quá".to_owned()),
+            complaint: true,
+            callback: Some(callback("0912345678")),
+        },
+        Feedback {
+            comment: None,
+            complaint: true,
+            callback: Some(callback("0387654321")),
+        },
+    ];
+    let mut ids = Vec::new();
+    for (i, feedback) in feedbacks.into_iter().enumerate() {
+        let at = DateTime::parse_from_rfc3339("2026-03-20T09:00:00+07:00").expect("time")
+            + TimeDelta::minutes(10 * i as i64);
+        let draft = RatingDraft {
+            id: Uuid::now_v7(),
+            terminal_id: "demo".to_owned(),
+            commune_code: "00004".to_owned(),
+            counter_id: Some("q1".to_owned()),
+            staff_id: Some("nv-lan".to_owned()),
+            field_id: Some("ho-tich".to_owned()),
+            dossier_code: None,
+            stage: Stage::Return,
+            question_set_id: "nhanh-3".to_owned(),
+            question_set_version: 1,
+            level: Level::new(1, 3).expect("level"),
+            answers: Vec::new(),
+            reasons: Vec::new(),
+            language: "vi".to_owned(),
+            device_time: at,
+            feedback,
+        };
+        let seal = Seal {
+            cause: SealCause::Completed,
+            at: at + TimeDelta::seconds(4),
+            repeat_interval: Duration::from_secs(20),
+        };
+        store.save(&draft, Some(&seal)).expect("save");
+        ids.push(draft.id);
+    }
+    // The third one has reached the province: its number is erased here.
+    store
+        .record_outcomes(&[(ids[2], Outcome::Sent)], now)
+        .expect("sent");
+    let i18n = I18n::embedded().expect("i18n");
+    let export_to = |name: &str, include_personal: bool| {
+        let output = dir.path().join(name);
+        let mut request = request(Format::Csv, output.clone(), false);
+        request.include_personal = include_personal;
+        export(&store, &TerminalConfig::demo(), &i18n, &request).expect("export");
+        (output.clone(), read_csv(&output))
+    };
+
+    let (plain_path, plain) = export_to("staff.csv", false);
+    assert_eq!(plain[0], RATING_HEADINGS.map(str::to_owned).to_vec());
+    let tail = |row: &Vec<String>, n: usize| row[row.len() - n..].to_vec();
+    assert_eq!(tail(&plain[1], 2), ["Không", "Cán bộ nhiệt tình"]);
+    assert_eq!(tail(&plain[2], 2), ["Có", "Chờ lâu quá"]);
+    assert_eq!(tail(&plain[3], 2), ["Có", ""]);
+    let bytes = std::fs::read(&plain_path).expect("read");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        !text.contains("0912345678") && !text.contains("pakn"),
+        "{text}"
+    );
+
+    let (_, personal) = export_to("supervisor.csv", true);
     assert_eq!(
-        read_csv(&plain)[0],
-        RATING_HEADINGS.map(str::to_owned).to_vec()
+        tail(&personal[0], 4),
+        [
+            "Phản ánh, kiến nghị",
+            "Góp ý",
+            "Số điện thoại gọi lại",
+            "Phiên bản nội dung đồng ý"
+        ]
+    );
+    assert_eq!(tail(&personal[1], 2), ["", ""]);
+    assert_eq!(tail(&personal[2], 2), ["0912345678", "pakn-2026-01:vi"]);
+    assert_eq!(
+        tail(&personal[3], 2),
+        ["(đã gửi về tỉnh, đã xóa khỏi máy)", "pakn-2026-01:vi"]
     );
 }
 

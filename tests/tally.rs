@@ -553,3 +553,63 @@ fn ratings_out_of_clock_order_still_count_on_their_days() {
         .expect("tally");
     assert_eq!(year.all.total, 5);
 }
+
+// Complaints and the Decision 766 rate, on a store of their own (2026-04-02, +07:00):
+//   c1 VS  HS-C1  complaint        → a dossier against (satisfied, but a complaint)
+//   c2 VS  HS-C2                   → for
+//   c3 U   HS-C3  complaint        → against (once: negative and a complaint)
+//   c4 S   no code, complaint with a call-back number → against
+//   c5 S   HS-C2 again, 40 min later (a dossier repeat: flagged, left out)
+// Counted: c1..c4. SIPAS = (S + VS) / total = 3/4: a complaint does not change the level.
+// Dossiers: HS-C1, HS-C2, HS-C3, c4 = 4; against: HS-C1, HS-C3, c4 = 3.
+// Decision 766 rate = (4 − 3) / 4 = 25 %.
+#[test]
+fn a_complaint_counts_the_dossier_against_the_766_rate_whatever_the_level() {
+    use hailong::store::Feedback;
+    use hailong_protocol::Callback;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let now = DateTime::parse_from_rfc3339("2026-04-03T08:00:00+07:00").expect("now");
+    let (mut store, _) = Store::open(&dir.path().join("hailong.db"), now).expect("open");
+    let ratings: [(&str, u8, Option<&str>, bool, bool); 5] = [
+        ("2026-04-02T08:00:00+07:00", 3, Some("HS-C1"), true, false),
+        ("2026-04-02T08:30:00+07:00", 3, Some("HS-C2"), false, false),
+        ("2026-04-02T09:00:00+07:00", 1, Some("HS-C3"), true, false),
+        ("2026-04-02T09:30:00+07:00", 2, None, true, true),
+        ("2026-04-02T09:10:00+07:00", 2, Some("HS-C2"), false, false),
+    ];
+    for (at, level, dossier, complaint, callback) in ratings {
+        let mut draft = draft(&Fixture {
+            at,
+            counter: Q1,
+            staff: LAN,
+            field: HO_TICH,
+            scale: 3,
+            level,
+            dossier,
+            reasons: &[],
+            flags: NO,
+        });
+        draft.feedback = Feedback {
+            comment: complaint.then(|| "Chờ lâu quá".to_owned()),
+            complaint,
+            callback: callback.then(|| Callback {
+                phone: "0912345678".to_owned(),
+                consent_version: "pakn-2026-01:vi".to_owned(),
+            }),
+        };
+        let seal = Seal {
+            cause: SealCause::Completed,
+            at: draft.device_time + TimeDelta::seconds(5),
+            repeat_interval: Duration::from_secs(20),
+        };
+        let _ = store.save(&draft, Some(&seal)).expect("save");
+    }
+    let tally = store
+        .tally(&TallyQuery::day(day("2026-04-02"), vn()))
+        .expect("tally");
+    assert_eq!(tally.flagged, 1, "the second rating of HS-C2");
+    assert_eq!(tally.all, figures([0, 1, 0, 1, 2], 4, 3));
+    assert_eq!(tally.all.sipas_share(), Some(3.0 / 4.0));
+    assert_eq!(tally.all.rate_766(), Some(1.0 / 4.0));
+}

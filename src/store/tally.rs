@@ -152,8 +152,7 @@ struct Row {
     field: u32,
     /// Dense dossier number: one per dossier code, one per rating without a code.
     dossier: u32,
-    /// Counts against the Decision 766 rate: negative, or with a complaint (issue 6: always
-    /// false until complaints exist).
+    /// Counts against the Decision 766 rate: negative, or with a complaint.
     against: bool,
 }
 
@@ -263,7 +262,7 @@ impl Store {
         )?;
         let mut stmt = self.connection().prepare_cached(
             "SELECT level, level_count, counter_id, staff_id, field_id, dossier_code, reasons,
-                    device_time_ms, suspected_repeat OR dossier_repeat, rowid
+                    device_time_ms, suspected_repeat OR dossier_repeat, rowid, complaint
              FROM ratings NOT INDEXED
              WHERE rowid >= ?3 AND rowid <= ?4
                AND device_time_ms >= ?1 AND device_time_ms < ?2 AND seq IS NOT NULL",
@@ -284,8 +283,9 @@ impl Store {
                     continue;
                 }
             }
-            // Complaints arrive with issue 6; until then no rating carries one.
-            let complaint = false;
+            // A complaint (phản ánh, kiến nghị) counts the dossier against the 766 rate
+            // whatever the level.
+            let complaint: bool = row.get(10)?;
             let sentiment = level.sentiment();
             let index = sentiment_index(sentiment);
             levels[usize::from(level.count)][usize::from(level.value)] += 1;
