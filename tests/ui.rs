@@ -69,12 +69,37 @@ impl Kiosk {
         Self::with_setup(config, dir, database, false, Vec::new())
     }
 
+    fn with_i18n(i18n: I18n) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("hailong.db");
+        Self::build(
+            TerminalConfig::demo(),
+            dir,
+            database,
+            false,
+            Vec::new(),
+            i18n,
+        )
+    }
+
     fn with_setup(
         config: TerminalConfig,
         dir: tempfile::TempDir,
         database: PathBuf,
         setup_mode: bool,
         usb_roots: Vec<PathBuf>,
+    ) -> Self {
+        let i18n = I18n::embedded().expect("i18n");
+        Self::build(config, dir, database, setup_mode, usb_roots, i18n)
+    }
+
+    fn build(
+        config: TerminalConfig,
+        dir: tempfile::TempDir,
+        database: PathBuf,
+        setup_mode: bool,
+        usb_roots: Vec<PathBuf>,
+        i18n: I18n,
     ) -> Self {
         assert_eq!(
             std::env::var("ICED_TEST_BACKEND").as_deref(),
@@ -89,7 +114,7 @@ impl Kiosk {
         let setup = Setup {
             config,
             source: ConfigSource::Demo,
-            i18n: I18n::embedded().expect("i18n"),
+            i18n,
             writer,
             sync: None,
             setup_mode,
@@ -1095,4 +1120,55 @@ fn every_citizen_screen_in_high_contrast_and_in_large_text() {
         kiosk.snapshot(&format!("thanks-{name}"));
         assert!(kiosk.only_rating().draft.feedback.complaint);
     }
+}
+
+// ---- Adding a language (docs/adding-a-language.md) ----------------------------------------
+
+/// A language file made here, not shipped (tag `rad`, Ê Đê, as a Đắk Lắk terminal might add):
+/// every message of vi.ftl, marked so that a text
+/// left untranslated would show. It stands for the file a translator adds to i18n/.
+fn generated_language_file() -> String {
+    let (_, vi) = hailong::i18n::LANGUAGE_FILES
+        .iter()
+        .find(|(tag, _)| *tag == "vi")
+        .expect("vi.ftl");
+    vi.lines()
+        .map(|line| match line.split_once(" = ") {
+            Some((key, _)) if key == "language-name" => format!("{key} = Êđê (thử)"),
+            Some((key, value)) if !line.starts_with('#') => format!("{key} = ⟨{value}⟩"),
+            _ => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_language_is_one_more_file() {
+    let generated = generated_language_file();
+    let mut sources: Vec<(&str, String)> = hailong::i18n::LANGUAGE_FILES
+        .iter()
+        .map(|(tag, source)| (*tag, (*source).to_owned()))
+        .collect();
+    // Same keys as Vietnamese: the completeness check a shipped file goes through.
+    let (_, vi) = sources.iter().find(|(tag, _)| *tag == "vi").expect("vi");
+    assert_eq!(
+        hailong::i18n::message_ids(vi),
+        hailong::i18n::message_ids(&generated)
+    );
+    sources.push(("rad", generated));
+    let i18n = I18n::from_sources(sources).expect("the new file parses");
+    let mut kiosk = Kiosk::with_i18n(i18n);
+    // Offered on the first screen after Vietnamese, without a line of code.
+    kiosk.tap("Êđê (thử)");
+    assert_eq!(kiosk.app.language().tag(), "rad");
+    assert!(kiosk.shows("⟨Rất hài lòng⟩"));
+    kiosk.snapshot("home-generated-language");
+    kiosk.tap("⟨Rất hài lòng⟩");
+    assert!(kiosk.shows("⟨Ông/Bà có góp ý gì thêm không?⟩"));
+    kiosk.tap("⟨Bỏ qua⟩");
+    kiosk.tap("⟨Bỏ qua⟩");
+    assert!(kiosk.shows("⟨Cảm ơn Ông/Bà!⟩"));
+    assert_eq!(kiosk.only_rating().draft.language, "rad");
+    kiosk.wait(Duration::from_secs(6));
+    assert_eq!(kiosk.app.language().tag(), "vi");
 }
