@@ -42,6 +42,8 @@ fn in_process(runs: usize) -> (Duration, Duration) {
                 usb_roots: Vec::new(),
                 kiosk: true,
                 window: Size::new(1280.0, 800.0),
+                // As the app does: the sound card is looked for at start.
+                speaker: hailong::audio::Speaker::detect(),
             },
             Now::system(),
         );

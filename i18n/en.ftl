@@ -7,6 +7,7 @@ counter-only = { $counter }
 
 question-default = Are you satisfied with how your application was handled today?
 question-hint = Tap one box to rate
+question-hint-read-aloud = Tap a box to rate · Hold your finger on it to hear it read aloud
 
 level-very-unsatisfied = Very dissatisfied
 level-unsatisfied = Dissatisfied

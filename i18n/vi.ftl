@@ -8,6 +8,7 @@ counter-only = { $counter }
 
 question-default = Ông/Bà có hài lòng với việc giải quyết thủ tục hành chính hôm nay không?
 question-hint = Chạm vào một ô để đánh giá
+question-hint-read-aloud = Chạm vào một ô để đánh giá · Giữ ngón tay để nghe đọc
 
 level-very-unsatisfied = Rất không hài lòng
 level-unsatisfied = Không hài lòng

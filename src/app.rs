@@ -75,6 +75,8 @@ pub struct Setup {
     pub kiosk: bool,
     /// The window's size in physical pixels at start (the scale follows resizes).
     pub window: Size,
+    /// Plays spoken prompts (silent without a sound card).
+    pub speaker: crate::audio::Speaker,
     /// Start on the first-start screen (nothing provisioned, and no demo wanted).
     pub setup_mode: bool,
     /// Where provisioning writes terminal.toml and server.toml.
@@ -189,6 +191,18 @@ struct PendingWrite {
     retry_at: Option<Instant>,
 }
 
+/// A finger held on the home screen.
+#[derive(Debug, Clone, Copy)]
+struct Hold {
+    target: home::Target,
+    since: Instant,
+    /// It was read aloud: lifting the finger does not rate.
+    spoken: bool,
+}
+
+/// How long a finger stays on the question or a level before it is read aloud.
+pub const HOLD_TO_HEAR: Duration = Duration::from_millis(700);
+
 /// The kiosk.
 pub struct App {
     config: TerminalConfig,
@@ -214,6 +228,12 @@ pub struct App {
     language: Language,
     /// High contrast and large text, as this citizen chose.
     look: Look,
+    /// A finger on the question or a level of the home screen.
+    hold: Option<Hold>,
+    /// Plays the spoken prompts.
+    speaker: crate::audio::Speaker,
+    /// The prompt read aloud last: (language, i18n key).
+    last_prompt: Option<(String, &'static str)>,
     screen: Screen,
     flow: Option<Flow>,
     last_touch: Instant,
@@ -246,6 +266,9 @@ impl App {
             kiosk: setup.kiosk,
             language: Language::default_language(),
             look: Look::default(),
+            hold: None,
+            speaker: setup.speaker,
+            last_prompt: None,
             screen: if setup.setup_mode {
                 Screen::Setup(setup::State {
                     files: provision::usb_files(&setup.usb_roots),
@@ -278,6 +301,13 @@ impl App {
     /// The citizen's language.
     pub fn language(&self) -> &Language {
         &self.language
+    }
+
+    /// The prompt read aloud last, as (language, i18n key).
+    pub fn last_prompt(&self) -> Option<(&str, &str)> {
+        self.last_prompt
+            .as_ref()
+            .map(|(language, key)| (language.as_str(), *key))
     }
 
     /// How the screens look for this citizen.
@@ -748,6 +778,24 @@ impl App {
                 Task::none()
             }
             home::Message::Rate(level) => self.start_rating(level, now),
+            home::Message::Press(target) => {
+                self.hold = Some(Hold {
+                    target,
+                    since: now.instant,
+                    spoken: false,
+                });
+                Task::none()
+            }
+            home::Message::Release(target) => match (target, self.hold.take()) {
+                // Rated when the finger that went down on this level comes up, unless it
+                // stayed long enough to hear the level read aloud.
+                (home::Target::Level(level), Some(hold))
+                    if hold.target == target && !hold.spoken =>
+                {
+                    self.start_rating(level, now)
+                }
+                _ => Task::none(),
+            },
             home::Message::CornerPressed => {
                 self.corner_down = Some(now.instant);
                 Task::none()
@@ -866,6 +914,7 @@ impl App {
     /// Back to the start for the next citizen, in Vietnamese and the standard look.
     fn reset(&mut self, now: Now) {
         self.screen = Screen::Home;
+        self.hold = None;
         self.language = Language::default_language();
         self.look = Look::default();
         self.thanks_until = None;
@@ -1084,6 +1133,7 @@ impl App {
                     self.reset(now);
                 }
                 self.apply_pending_config();
+                self.read_aloud_if_held(now);
                 if self.corner_down.is_some_and(|down| {
                     now.instant.saturating_duration_since(down) >= staff_mode::LONG_PRESS
                 }) {
@@ -1135,6 +1185,33 @@ impl App {
             }
         };
         Task::batch([retries, timers])
+    }
+
+    /// Reads the question or level under a finger held long enough, once per hold.
+    fn read_aloud_if_held(&mut self, now: Now) {
+        let Some(hold) = &mut self.hold else {
+            return;
+        };
+        if hold.spoken
+            || !self.config.terminal.read_aloud
+            || now.instant.saturating_duration_since(hold.since) < HOLD_TO_HEAR
+        {
+            return;
+        }
+        hold.spoken = true;
+        let prompt = match hold.target {
+            // A question set's own wording has no recorded clip.
+            home::Target::Question if self.config.active_question_set().question.is_some() => {
+                return;
+            }
+            home::Target::Question => crate::audio::Prompt::Question,
+            home::Target::Level(level) => crate::audio::Prompt::Level(level.sentiment()),
+        };
+        let key = prompt.key();
+        if let Some(clip) = crate::audio::clip(self.language.tag(), key) {
+            self.speaker.play(clip);
+            self.last_prompt = Some((self.language.tag().to_owned(), key));
+        }
     }
 
     /// Reasons ticked and words typed on the page the citizen walked away from count as
@@ -1345,7 +1422,13 @@ impl App {
         let ctx = self.context();
         let set = self.question_set();
         let content: Element<'_, Message> = match &self.screen {
-            Screen::Home => home::view(&ctx, set).map(Message::Home),
+            Screen::Home => home::view(
+                &ctx,
+                set,
+                self.hold.map(|h| h.target),
+                self.config.terminal.read_aloud,
+            )
+            .map(Message::Home),
             Screen::Reasons(state) => state.view(&ctx, &set.reasons).map(Message::Reasons),
             Screen::Criterion(state) => {
                 let total = set.criteria.len();
@@ -1353,7 +1436,7 @@ impl App {
                     Some(criterion) => state
                         .view(&ctx, criterion, (state.index + 1, total))
                         .map(Message::Criteria),
-                    None => home::view(&ctx, set).map(Message::Home),
+                    None => home::view(&ctx, set, None, false).map(Message::Home),
                 }
             }
             Screen::Comment(state) => state.view(&ctx).map(Message::Comment),

@@ -105,6 +105,8 @@ pub struct TerminalSection {
     pub supervisor_pin_hash: Option<String>,
     /// Days of log files kept in the data directory.
     pub log_keep_days: u16,
+    /// Read the question and the levels aloud on tap-and-hold (silent without a sound card).
+    pub read_aloud: bool,
 }
 
 impl Default for TerminalSection {
@@ -117,6 +119,7 @@ impl Default for TerminalSection {
             screen_diagonal_inch: 21.5,
             supervisor_pin_hash: None,
             log_keep_days: 30,
+            read_aloud: false,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! The library holds everything; `main.rs` is only the command line.
 
 pub mod app;
+pub mod audio;
 pub mod cli;
 pub mod config;
 pub mod doctor;

@@ -83,6 +83,7 @@ fn run(args: &RunArgs) -> Result<ExitCode, cli::CliError> {
         sync,
         kiosk,
         window: window_size,
+        speaker: hailong::audio::Speaker::detect(),
     };
     let opened = std::sync::Mutex::new(Some(opened));
     let boot = move || {

@@ -122,6 +122,7 @@ impl Kiosk {
             usb_roots,
             kiosk: true,
             window: Size::new(1280.0, 800.0),
+            speaker: hailong::audio::Speaker::silent(),
         };
         let mut kiosk = Self {
             app: App::new(setup, now),
@@ -1171,4 +1172,59 @@ fn a_language_is_one_more_file() {
     assert_eq!(kiosk.only_rating().draft.language, "rad");
     kiosk.wait(Duration::from_secs(6));
     assert_eq!(kiosk.app.language().tag(), "vi");
+}
+
+// ---- Reading aloud -----------------------------------------------------------------------
+
+impl Kiosk {
+    /// A finger down on `label`, held for `held`, then lifted.
+    fn hold(&mut self, label: &str, held: Duration) {
+        let point = self.position_of(label);
+        self.now = self.now.after(Duration::from_secs(1));
+        self.press_at(point, true);
+        let mut waited = Duration::ZERO;
+        while waited < held {
+            self.wait(Duration::from_millis(250));
+            waited += Duration::from_millis(250);
+        }
+        self.press_at(point, false);
+    }
+}
+
+#[test]
+fn holding_a_level_reads_it_aloud_and_does_not_rate() {
+    let mut kiosk = Kiosk::demo();
+    assert!(kiosk.shows("Chạm vào một ô để đánh giá · Giữ ngón tay để nghe đọc"));
+    kiosk.hold("Không hài lòng", Duration::from_secs(1));
+    assert_eq!(kiosk.app.last_prompt(), Some(("vi", "level-unsatisfied")));
+    assert_eq!(kiosk.app.screen(), &Screen::Home, "listening is not rating");
+    assert!(kiosk.sealed().is_empty() && kiosk.app.last_rating().is_none());
+
+    kiosk.hold(
+        "Ông/Bà có hài lòng với việc giải quyết thủ tục hành chính hôm nay không?",
+        Duration::from_secs(1),
+    );
+    assert_eq!(kiosk.app.last_prompt(), Some(("vi", "question-default")));
+
+    kiosk.tap("English");
+    kiosk.hold("Very satisfied", Duration::from_secs(1));
+    assert_eq!(
+        kiosk.app.last_prompt(),
+        Some(("en", "level-very-satisfied"))
+    );
+
+    // A short press is a rating, as always.
+    kiosk.hold("Very satisfied", Duration::from_millis(250));
+    assert!(matches!(kiosk.app.screen(), Screen::Comment(_)));
+}
+
+#[test]
+fn without_read_aloud_a_long_press_still_rates() {
+    let mut config = TerminalConfig::demo();
+    config.terminal.read_aloud = false;
+    let mut kiosk = Kiosk::with_config(config);
+    assert!(kiosk.shows("Chạm vào một ô để đánh giá"));
+    kiosk.hold("Hài lòng", Duration::from_secs(2));
+    assert_eq!(kiosk.app.last_prompt(), None);
+    assert!(matches!(kiosk.app.screen(), Screen::Comment(_)));
 }

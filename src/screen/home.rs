@@ -1,6 +1,6 @@
 //! The rating screen: the question and one big button per level. One tap records the rating.
 
-use iced::widget::{button, column, container, row, text};
+use iced::widget::{button, column, container, mouse_area, row, text};
 use iced::{Alignment, Length};
 
 use super::Context;
@@ -15,8 +15,12 @@ use crate::widget::icon::contrast_icon;
 /// What a citizen can do here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
-    /// A level was tapped.
+    /// A level was tapped (recorded at once).
     Rate(Level),
+    /// A finger went down on the question or a level (held, it is read aloud).
+    Press(Target),
+    /// ... and came up: a level is rated unless it was read aloud.
+    Release(Target),
     /// A language was picked.
     Language(Language),
     /// High contrast on or off.
@@ -29,25 +33,46 @@ pub enum Message {
     CornerReleased,
 }
 
-/// The screen.
-pub fn view<'a>(ctx: &Context<'_>, set: &QuestionSet) -> Element<'a, Message> {
+/// What can be held to hear it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Question,
+    Level(Level),
+}
+
+/// The screen. `held` is what a finger is on (drawn pressed); `read_aloud` adds the hint.
+pub fn view<'a>(
+    ctx: &Context<'_>,
+    set: &QuestionSet,
+    held: Option<Target>,
+    read_aloud: bool,
+) -> Element<'a, Message> {
     let question = set.question.as_ref().map_or_else(
         || ctx.tr("question-default"),
         |q| q.get(ctx.language).to_owned(),
     );
     let levels = row(Level::all_for_display(set.levels)
         .into_iter()
-        .map(|level| level_button(ctx, level)))
+        .map(|level| level_button(ctx, level, held == Some(Target::Level(level)))))
     .spacing(size::GAP)
     .height(Length::Fill);
+    let hint = if read_aloud {
+        ctx.tr("question-hint-read-aloud")
+    } else {
+        ctx.tr("question-hint")
+    };
     let body = column![
         container(
             column![
-                text(question)
-                    .size(ctx.text(text_size::QUESTION))
-                    .font(font::BOLD)
-                    .align_x(Alignment::Center),
-                text(ctx.tr("question-hint"))
+                mouse_area(
+                    text(question)
+                        .size(ctx.text(text_size::QUESTION))
+                        .font(font::BOLD)
+                        .align_x(Alignment::Center)
+                )
+                .on_press(Message::Press(Target::Question))
+                .on_release(Message::Release(Target::Question)),
+                text(hint)
                     .size(ctx.text(text_size::BODY))
                     .style(theme::muted_text),
             ]
@@ -69,7 +94,9 @@ pub fn view<'a>(ctx: &Context<'_>, set: &QuestionSet) -> Element<'a, Message> {
     )
 }
 
-fn level_button<'a>(ctx: &Context<'_>, level: Level) -> Element<'a, Message> {
+/// A level: rated when the finger comes up, read aloud while it is held (a mouse area, not a
+/// button, so that press and release are told apart).
+fn level_button<'a>(ctx: &Context<'_>, level: Level, held: bool) -> Element<'a, Message> {
     let sentiment = level.sentiment();
     let content = column![
         face(sentiment, size::FACE),
@@ -80,16 +107,29 @@ fn level_button<'a>(ctx: &Context<'_>, level: Level) -> Element<'a, Message> {
     ]
     .spacing(18)
     .align_x(Alignment::Center);
-    button(
+    let status = if held {
+        button::Status::Pressed
+    } else {
+        button::Status::Active
+    };
+    let look = theme::level_button(sentiment);
+    mouse_area(
         container(content)
             .center_x(Length::Fill)
-            .center_y(Length::Fill),
+            .center_y(Length::Fill)
+            .padding(12)
+            .style(move |theme| {
+                let style = look(theme, status);
+                container::Style {
+                    text_color: Some(style.text_color),
+                    background: style.background,
+                    border: style.border,
+                    ..container::Style::default()
+                }
+            }),
     )
-    .on_press(Message::Rate(level))
-    .width(Length::Fill)
-    .height(Length::Fill)
-    .padding(12)
-    .style(theme::level_button(sentiment))
+    .on_press(Message::Press(Target::Level(level)))
+    .on_release(Message::Release(Target::Level(level)))
     .into()
 }
 
