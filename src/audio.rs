@@ -79,6 +79,12 @@ impl Speaker {
             tracing::warn!("read-aloud is silent: no sound card");
             return Self::silent();
         }
+        Self::with_player(player)
+    }
+
+    /// A speaker playing through `player` (called as `player -q -`, the WAV on its standard
+    /// input, as `aplay` takes it), whether or not a sound card is there.
+    pub fn with_player(player: PathBuf) -> Self {
         let (requests, incoming) = mpsc::channel();
         let spawned = std::thread::Builder::new()
             .name("audio".into())
@@ -190,6 +196,38 @@ mod tests {
         assert_eq!(Prompt::Level(Sentiment::Satisfied).key(), "level-satisfied");
         assert!(clip("vi", "level-satisfied").is_some());
         assert!(clip("xx", "level-satisfied").is_none());
+    }
+
+    /// The clip reaches the player's standard input whole; a failing player changes nothing.
+    #[cfg(unix)]
+    #[test]
+    fn the_player_gets_the_clip() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = dir.path().join("played.wav");
+        let script = dir.path().join("player");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\ncat > '{}.part' && mv '{0}.part' '{0}'\n",
+                out.display()
+            ),
+        )
+        .expect("script");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let clip = clip("vi", "level-satisfied").expect("clip");
+        let speaker = Speaker::with_player(script);
+        assert!(!speaker.is_silent());
+        speaker.play(clip);
+        let started = std::time::Instant::now();
+        while !out.exists() && started.elapsed() < std::time::Duration::from_secs(20) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(std::fs::read(&out).expect("played"), clip);
+
+        let broken = Speaker::with_player(dir.path().join("no-such-player"));
+        broken.play(clip);
+        broken.play(clip);
     }
 
     #[test]
