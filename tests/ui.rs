@@ -1228,3 +1228,141 @@ fn without_read_aloud_a_long_press_still_rates() {
     assert_eq!(kiosk.app.last_prompt(), None);
     assert!(matches!(kiosk.app.screen(), Screen::Comment(_)));
 }
+
+// ---- Touch targets over the real layouts ------------------------------------------------
+
+/// Every text on screen with its bounds (a selector that never stops the search).
+struct EveryText(std::sync::Arc<std::sync::Mutex<Vec<(String, iced::Rectangle)>>>);
+
+impl iced_test::selector::Selector for EveryText {
+    type Output = ();
+
+    fn select(&mut self, candidate: iced_test::selector::Candidate<'_>) -> Option<()> {
+        if let iced_test::selector::Candidate::Text {
+            bounds, content, ..
+        } = candidate
+            && let Ok(mut texts) = self.0.lock()
+        {
+            texts.push((content.to_owned(), bounds));
+        }
+        None
+    }
+
+    fn description(&self) -> String {
+        "every text".to_owned()
+    }
+}
+
+/// For every text a tap on which lands on something (a button, a key, a level), the size of
+/// that something: walked out from the text's centre, one design unit at a time, to where a
+/// tap no longer lands.
+fn tap_targets(app: &App, size: Size) -> Vec<(String, f32, f32)> {
+    use iced::event::Status;
+    let texts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut ui = Simulator::with_size(font::settings(), size, app.view());
+    let _ = ui.find(EveryText(texts.clone()));
+    let mut lands = |point: Point| {
+        ui.point_at(point);
+        ui.simulate(iced_test::simulator::click()).first() == Some(&Status::Captured)
+    };
+    let texts = texts.lock().expect("texts").clone();
+    let mut targets = Vec::new();
+    for (label, bounds) in texts {
+        let centre = bounds.center();
+        if !lands(centre) {
+            continue;
+        }
+        let mut reach = |dx: f32, dy: f32| {
+            let mut n = 0.0;
+            while n < 400.0
+                && lands(Point::new(
+                    centre.x + dx * (n + 1.0),
+                    centre.y + dy * (n + 1.0),
+                ))
+            {
+                n += 1.0;
+            }
+            n
+        };
+        let width = reach(-1.0, 0.0) + reach(1.0, 0.0) + 1.0;
+        let height = reach(0.0, -1.0) + reach(0.0, 1.0) + 1.0;
+        targets.push((label, width, height));
+    }
+    targets
+}
+
+/// Nine millimetres in design units on the configured screen at a kiosk resolution.
+fn nine_mm(config: &TerminalConfig, width_px: f32, height_px: f32) -> f32 {
+    let scale = App::new_scale(Size::new(width_px, height_px));
+    9.0 * hailong::theme::units_per_mm(
+        width_px,
+        height_px,
+        config.terminal.screen_diagonal_inch,
+        scale,
+    )
+}
+
+/// WCAG 2.2 target size, checked on the real layouts of every screen at both kiosk
+/// resolutions and the configured screen size: each tappable thing is at least 9 mm each way.
+#[test]
+fn every_tap_target_is_at_least_nine_millimetres() {
+    let mut kiosk = Kiosk::with_config(every_page_config());
+    let mut seen = 0;
+    let mut check = |kiosk: &Kiosk, screen: &str| {
+        let config = kiosk.app.config().clone();
+        for (logical, (w, h)) in [
+            (KIOSK_SMALL, (1280.0, 800.0)),
+            (KIOSK_FULL_HD, (1920.0, 1080.0)),
+        ] {
+            let min = nine_mm(&config, w, h);
+            let targets = tap_targets(&kiosk.app, logical);
+            assert!(!targets.is_empty(), "{screen}: nothing to tap was found");
+            for (label, width, height) in targets {
+                assert!(
+                    width >= min && height >= min,
+                    "{screen} at {w}x{h}: {label:?} is {width}x{height} units, under 9 mm ({min:.1})"
+                );
+                seen += 1;
+            }
+        }
+    };
+    check(&kiosk, "home");
+    kiosk.tap("Không hài lòng");
+    check(&kiosk, "reasons");
+    kiosk.tap("Xong");
+    check(&kiosk, "criterion (Circular 01)");
+    kiosk.tap("Bỏ qua");
+    check(&kiosk, "criterion (SIPAS)");
+    kiosk.tap("Bỏ qua");
+    check(&kiosk, "comment");
+    // The measure itself: a letter key is drawn 96 x 64 units (src/screen/comment.rs).
+    let q = tap_targets(&kiosk.app, KIOSK_SMALL)
+        .into_iter()
+        .find(|(label, _, _)| label == "q")
+        .expect("the q key");
+    assert!(
+        (q.1 - 96.0).abs() <= 1.0 && (q.2 - 64.0).abs() <= 1.0,
+        "q measured {}x{}",
+        q.1,
+        q.2
+    );
+    kiosk.tap("123");
+    check(&kiosk, "comment, digits");
+    kiosk.tap("Đây là phản ánh, kiến nghị: tôi muốn được trả lời");
+    kiosk.tap("Gửi");
+    check(&kiosk, "consent");
+    kiosk.tap("Đồng ý, để lại số");
+    check(&kiosk, "phone");
+    kiosk.tap("Bỏ qua");
+    check(&kiosk, "dossier");
+    kiosk.tap("Bỏ qua");
+    kiosk.wait(Duration::from_secs(6));
+    kiosk.hold_corner(4);
+    check(&kiosk, "PIN pad");
+    for digit in "9999".chars() {
+        kiosk.tap(&digit.to_string());
+    }
+    kiosk.tap("Đăng nhập");
+    check(&kiosk, "staff dashboard");
+    assert!(seen > 100, "only {seen} targets measured");
+}
