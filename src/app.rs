@@ -230,6 +230,8 @@ pub struct App {
     storage: Storage,
     writes: BTreeMap<Uuid, PendingWrite>,
     next_revision: u64,
+    /// systemd's READY=1 and watchdog pings, sent from the tick.
+    notifier: crate::notify::Notifier,
 }
 
 impl App {
@@ -269,7 +271,16 @@ impl App {
             storage: Storage::Opening,
             writes: BTreeMap::new(),
             next_revision: 0,
+            notifier: crate::notify::Notifier::default(),
         }
+    }
+
+    /// Tells systemd through `notifier` that the kiosk is ready, then pings its watchdog from
+    /// every tick: a UI loop that hangs stops the pings and gets the kiosk restarted.
+    #[must_use]
+    pub fn with_notifier(mut self, notifier: crate::notify::Notifier) -> Self {
+        self.notifier = notifier;
+        self
     }
 
     /// The UI scale for a window of `size` physical pixels.
@@ -1181,6 +1192,7 @@ impl App {
     }
 
     fn on_tick(&mut self, now: Now) -> Task<Message> {
+        self.notifier.tick(now.instant);
         let retries = self.retry_due(now);
         let idle = now.instant.saturating_duration_since(self.last_touch)
             >= Duration::from_secs(self.config.timing.idle_timeout_secs);

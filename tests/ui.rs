@@ -1418,3 +1418,37 @@ fn technician_screen_snapshot_with_a_failing_server() {
     kiosk.snapshot("technician-checks");
     kiosk.snapshot_at("technician-checks-full-hd", KIOSK_FULL_HD);
 }
+
+#[test]
+fn the_ui_tick_tells_systemd_ready_and_feeds_the_watchdog() {
+    use std::os::unix::net::UnixDatagram;
+    let socket_dir = tempfile::tempdir().expect("tempdir");
+    let path = socket_dir.path().join("notify");
+    let systemd = UnixDatagram::bind(&path).expect("bind");
+    systemd.set_nonblocking(true).expect("nonblocking");
+    let received = || {
+        let mut got = Vec::new();
+        let mut buffer = [0u8; 64];
+        while let Ok(n) = systemd.recv(&mut buffer) {
+            got.push(String::from_utf8_lossy(&buffer[..n]).into_owned());
+        }
+        got
+    };
+    let kiosk = Kiosk::demo();
+    let mut kiosk = Kiosk {
+        app: kiosk
+            .app
+            .with_notifier(hailong::notify::Notifier::to_socket(
+                &path,
+                Duration::from_secs(10),
+            )),
+        ..kiosk
+    };
+    assert!(received().is_empty(), "nothing before the loop ticks");
+    kiosk.wait(hailong::app::TICK);
+    assert_eq!(received(), ["READY=1", "WATCHDOG=1"]);
+    kiosk.wait(Duration::from_secs(5));
+    assert!(received().is_empty());
+    kiosk.wait(Duration::from_secs(5));
+    assert_eq!(received(), ["WATCHDOG=1"]);
+}
