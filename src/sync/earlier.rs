@@ -166,3 +166,55 @@ pub async fn run_rounds(
     }
     rounds
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(dir: &Path, terminal: &str, ca: Option<PathBuf>) -> ServerLink {
+        let link = ServerLink {
+            url: format!("https://{terminal}.tinh.gov.vn"),
+            terminal_id: terminal.to_owned(),
+            token: format!("token-{terminal}"),
+            counter: None,
+            ca_cert: ca,
+            proxy: None,
+            config_version: None,
+        };
+        link.save(dir).expect("server.toml");
+        link
+    }
+
+    #[test]
+    fn the_old_link_and_a_copy_of_its_certificate_are_kept_for_another_id_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca = dir.path().join("server-ca.pem");
+        std::fs::write(&ca, "OLD CA").expect("ca");
+        let old = link(dir.path(), "26734-001", Some(ca.clone()));
+        // The same id again (a new configuration, a moved server): nothing to keep.
+        retire_current(dir.path(), "26734-001").expect("retire");
+        assert!(links(dir.path()).is_empty());
+
+        retire_current(dir.path(), "26734-007").expect("retire");
+        // Provisioning then writes the new server's certificate over server-ca.pem.
+        std::fs::write(&ca, "NEW CA").expect("new ca");
+        let kept = links(dir.path());
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].terminal_id, old.terminal_id);
+        assert_eq!(kept[0].token, old.token);
+        let copy = kept[0].ca_cert.clone().expect("a certificate");
+        assert_ne!(copy, ca);
+        assert_eq!(std::fs::read_to_string(copy).expect("copy"), "OLD CA");
+
+        // Re-provisioned back to the old id: the current link takes its ratings over.
+        link(dir.path(), "26734-007", None);
+        retire_current(dir.path(), "26734-001").expect("retire");
+        let kept: Vec<String> = links(dir.path())
+            .into_iter()
+            .map(|l| l.terminal_id)
+            .collect();
+        assert_eq!(kept, ["26734-007"]);
+        forget(dir.path(), "26734-007").expect("forget");
+        assert!(links(dir.path()).is_empty());
+    }
+}
