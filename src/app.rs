@@ -18,7 +18,7 @@ use crate::i18n::{I18n, Language};
 use crate::provision::{self, ProvisionError};
 use crate::screen::{
     Banner, Context, comment, consent, criteria, dossier, home, phone, pin, reasons, setup, staff,
-    thanks,
+    technician, thanks,
 };
 use crate::staff::{self as staff_mode, Lockout, Role};
 use crate::store::duty::Shift;
@@ -104,6 +104,8 @@ pub enum Screen {
     Staff(staff::State),
     /// The first-start screen.
     Setup(setup::State),
+    /// The technician's checks and "sync now" (supervisor only).
+    Technician(technician::State),
 }
 
 /// Every message of the app.
@@ -119,6 +121,11 @@ pub enum Message {
     Pin(pin::Message),
     Staff(staff::Message),
     Setup(setup::Message),
+    Technician(technician::Message),
+    /// The technician's checks have run.
+    Checked(Vec<crate::doctor::Finding>),
+    /// The technician's "sync now" round finished.
+    SyncedNow(Result<sync::engine::RoundReport, sync::SyncError>),
     /// Provisioning finished: the configuration and the link to use from now on.
     Provisioned(Result<(Option<Box<TerminalConfig>>, Option<ServerLink>), ProvisionError>),
     /// Provisioning files found on USB sticks.
@@ -243,6 +250,8 @@ pub struct App {
     storage: Storage,
     writes: BTreeMap<Uuid, PendingWrite>,
     next_revision: u64,
+    /// systemd's READY=1 and watchdog pings, sent from the tick.
+    notifier: crate::notify::Notifier,
 }
 
 impl App {
@@ -285,7 +294,16 @@ impl App {
             storage: Storage::Opening,
             writes: BTreeMap::new(),
             next_revision: 0,
+            notifier: crate::notify::Notifier::default(),
         }
+    }
+
+    /// Tells systemd through `notifier` that the kiosk is ready, then pings its watchdog from
+    /// every tick: a UI loop that hangs stops the pings and gets the kiosk restarted.
+    #[must_use]
+    pub fn with_notifier(mut self, notifier: crate::notify::Notifier) -> Self {
+        self.notifier = notifier;
+        self
     }
 
     /// The UI scale for a window of `size` physical pixels.
@@ -362,6 +380,29 @@ impl App {
             Message::Dossier(message) => self.on_dossier(message, now, true),
             Message::Pin(message) => self.on_pin(message, now),
             Message::Setup(message) => self.on_setup(message, now),
+            Message::Technician(message) => self.on_technician(message, now),
+            Message::Checked(findings) => {
+                if let Screen::Technician(state) = &mut self.screen {
+                    state.checked(findings);
+                }
+                Task::none()
+            }
+            Message::SyncedNow(result) => {
+                let shown = match &result {
+                    Ok(report) => Ok(technician::Synced {
+                        sent: report.created + report.duplicates + report.accounted,
+                        queued: report.queued,
+                        earlier_sent: report.earlier_sent,
+                        earlier_held: report.earlier_held,
+                    }),
+                    Err(error) => Err(error.clone()),
+                };
+                self.sync_finished(result, now);
+                if let Screen::Technician(state) = &mut self.screen {
+                    state.sync = technician::SyncNow::Done(shown);
+                }
+                Task::none()
+            }
             Message::Provisioned(result) => self.on_provisioned(result, now),
             Message::UsbFiles(files) => {
                 if let Screen::Setup(state) = &mut self.screen {
@@ -455,6 +496,16 @@ impl App {
     fn on_sync(&mut self, event: sync::worker::Event, now: Now) {
         let sync::worker::Event::Round { result, next_in } = event;
         self.sync_view.next_in = Some(next_in);
+        self.sync_finished(result, now);
+    }
+
+    /// What staff and technicians see of a finished round; a new configuration waits for the
+    /// next citizen.
+    fn sync_finished(
+        &mut self,
+        result: Result<sync::engine::RoundReport, sync::SyncError>,
+        now: Now,
+    ) {
         match result {
             Ok(report) => {
                 self.sync_view.queued = Some(report.queued);
@@ -595,7 +646,82 @@ impl App {
             Some(staff::Event::Export(format, range, flagged)) => {
                 self.export(format, range, flagged, now)
             }
+            Some(staff::Event::Technician) => {
+                if role != Role::Supervisor {
+                    return Task::none();
+                }
+                self.screen = Screen::Technician(technician::State::new(now.wall));
+                self.moved_on(now);
+                self.run_checks()
+            }
         }
+    }
+
+    fn on_technician(&mut self, message: technician::Message, now: Now) -> Task<Message> {
+        if self.bounced(now) {
+            return Task::none();
+        }
+        self.touched(now);
+        let linked = self.sync.is_some();
+        let Screen::Technician(state) = &mut self.screen else {
+            return Task::none();
+        };
+        match state.update(message, now.wall) {
+            None => Task::none(),
+            Some(technician::Event::RunChecks) => self.run_checks(),
+            Some(technician::Event::SyncNow) if !linked => {
+                state.sync = technician::SyncNow::NotLinked;
+                Task::none()
+            }
+            Some(technician::Event::SyncNow) => self.sync_now(),
+            Some(technician::Event::Back) => {
+                let state = staff::State::new(Role::Supervisor, now.wall.date_naive());
+                let range = state.range;
+                self.screen = Screen::Staff(state);
+                self.moved_on(now);
+                self.load_tally(range, false, now)
+            }
+        }
+    }
+
+    /// What the doctor needs to know of this terminal.
+    fn loaded(&self) -> crate::cli::Loaded {
+        let data_dir = self.writer.path().parent().map_or_else(
+            || std::path::PathBuf::from("."),
+            std::path::Path::to_path_buf,
+        );
+        crate::cli::Loaded {
+            paths: crate::config::Paths {
+                data_dir,
+                config_dir: self.config_dir.clone(),
+            },
+            config: self.config.clone(),
+            source: self.source.clone(),
+            link: self.sync.as_ref().map(|s| s.link.clone()),
+        }
+    }
+
+    /// The doctor's checks, off the UI thread; the database is read on the store's thread.
+    fn run_checks(&self) -> Task<Message> {
+        Task::perform(
+            crate::doctor::run_beside(self.loaded(), self.writer.clone()),
+            Message::Checked,
+        )
+    }
+
+    /// One sync round now, beside the background one (both are idempotent on the server).
+    fn sync_now(&self) -> Task<Message> {
+        let Some(settings) = self.sync.clone() else {
+            return Task::none();
+        };
+        Task::perform(
+            async move {
+                let client = sync::client::Client::new(&settings.link);
+                let mut link = settings.link.clone();
+                sync::worker::run_all(&settings, &mut link, &client).await
+            },
+            Message::SyncedNow,
+        )
     }
 
     fn set_shift(&mut self, staff: Option<String>, now: Now) -> Task<Message> {
@@ -1115,6 +1241,7 @@ impl App {
     }
 
     fn on_tick(&mut self, now: Now) -> Task<Message> {
+        self.notifier.tick(now.instant);
         let retries = self.retry_due(now);
         let idle = now.instant.saturating_duration_since(self.last_touch)
             >= Duration::from_secs(self.config.timing.idle_timeout_secs);
@@ -1162,6 +1289,14 @@ impl App {
                 Task::none()
             }
             Screen::Staff(_) => {
+                if now.instant.saturating_duration_since(self.last_touch)
+                    >= staff_mode::SESSION_IDLE
+                {
+                    self.leave_staff_mode(now);
+                }
+                Task::none()
+            }
+            Screen::Technician(_) => {
                 if now.instant.saturating_duration_since(self.last_touch)
                     >= staff_mode::SESSION_IDLE
                 {
@@ -1447,6 +1582,7 @@ impl App {
             Screen::Pin(pad) => pad.view(&ctx).map(Message::Pin),
             Screen::Staff(state) => state.view(&ctx, &self.staff_facts()).map(Message::Staff),
             Screen::Setup(state) => state.view(&ctx).map(Message::Setup),
+            Screen::Technician(state) => state.view(&ctx).map(Message::Technician),
         };
         hidden_cursor(content, self.kiosk)
     }

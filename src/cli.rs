@@ -271,6 +271,13 @@ pub fn sync(json_output: bool) -> Result<ExitCode, CliError> {
         .run()
         .await
     });
+    // The unsent ratings of earlier terminal ids go to their own servers, whatever the
+    // current server said.
+    let earlier = runtime.block_on(crate::sync::earlier::run_rounds(
+        &writer,
+        &loaded.paths.config_dir,
+        now,
+    ));
     let report = match result {
         Ok(report) => report,
         Err(error) => {
@@ -293,6 +300,11 @@ pub fn sync(json_output: bool) -> Result<ExitCode, CliError> {
                 "queued": report.queued,
                 "clock_offset_seconds": report.clock_offset_seconds,
                 "new_config": report.new_config.as_ref().map(|c| c.config_version.clone()),
+                "earlier_sent": earlier.sent,
+                "earlier_held": earlier.held,
+                "earlier_errors": earlier.errors.iter()
+                    .map(|(terminal, error)| json!({ "terminal": terminal, "error": error.to_string() }))
+                    .collect::<Vec<_>>(),
             })
         );
     } else {
@@ -305,6 +317,15 @@ pub fn sync(json_output: bool) -> Result<ExitCode, CliError> {
         }
         if report.new_config.is_some() {
             println!("A new configuration from the server was written.");
+        }
+        if earlier.sent > 0 || earlier.held > 0 {
+            println!(
+                "Earlier terminal ids: {} ratings sent to their servers; {} still held.",
+                earlier.sent, earlier.held
+            );
+        }
+        for (terminal, error) in &earlier.errors {
+            println!("Earlier terminal id {terminal}: {error}");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -418,6 +439,7 @@ pub fn status(json_output: bool) -> Result<ExitCode, CliError> {
         .sync_meta(meta::CLOCK_OFFSET)?
         .and_then(|v| v.parse().ok());
     let quarantined = store.quarantined(1000)?.len();
+    let earlier = earlier_terminals(&store, &paths.config_dir, terminal)?;
     let source_text = match &source {
         ConfigSource::Demo => "demo".to_owned(),
         ConfigSource::File(path) => path.display().to_string(),
@@ -442,6 +464,7 @@ pub fn status(json_output: bool) -> Result<ExitCode, CliError> {
         "last_sync_attempt": last_attempt,
         "clock_offset_seconds": clock_offset,
         "last_seq": store.last_seq(&config.terminal.id)?,
+        "earlier_terminals": earlier,
         "database": database.display().to_string(),
         "database_moved_aside": report.moved_aside.map(|p| p.display().to_string()),
         "data_dir": paths.data_dir.display().to_string(),
@@ -486,28 +509,78 @@ pub fn status(json_output: bool) -> Result<ExitCode, CliError> {
                 );
             }
         }
+        for held in &earlier {
+            println!(
+                "Earlier terminal id {}: {} unsent ratings {}{}",
+                held.terminal,
+                held.queued,
+                held.server.as_deref().map_or_else(
+                    || "held here (no server is known for them; never dropped)".to_owned(),
+                    |url| format!("going to {url}")
+                ),
+                held.last_error
+                    .as_deref()
+                    .map(|e| format!(" (held: {e})"))
+                    .unwrap_or_default()
+            );
+        }
         println!("Database: {}", database.display());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `hailong doctor`.
-pub fn doctor(json_output: bool) -> Result<ExitCode, CliError> {
-    use crate::doctor::{Check, Status};
-    let checks: Vec<Check> = match load() {
-        Ok(loaded) => {
-            let mut checks = crate::doctor::local_checks(&loaded);
-            checks.extend(runtime()?.block_on(crate::doctor::server_checks(&loaded)));
-            checks
+/// Unsent ratings of a terminal id this terminal had before a re-provisioning.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EarlierTerminal {
+    pub terminal: String,
+    pub queued: u64,
+    /// The server they go to; none when no link of that id is known (they are held here).
+    pub server: Option<String>,
+    /// Why the last attempt to send them failed.
+    pub last_error: Option<String>,
+}
+
+fn earlier_terminals(
+    store: &Store,
+    config_dir: &std::path::Path,
+    current: &str,
+) -> Result<Vec<EarlierTerminal>, CliError> {
+    let links = crate::sync::earlier::links(config_dir);
+    let mut held = Vec::new();
+    for (terminal, queued) in store.queues()? {
+        if terminal == current || queued == 0 {
+            continue;
         }
-        Err(error) => vec![Check {
-            name: "configuration",
-            status: Status::Fail,
-            detail: error.to_string(),
-            fix: "correct the named field, or provision the terminal again".into(),
-        }],
+        let server = links
+            .iter()
+            .find(|l| l.terminal_id == terminal)
+            .map(|l| l.url.clone());
+        let last_error = store
+            .sync_meta(&crate::sync::earlier::meta_key(&terminal, meta::LAST_ERROR))?
+            .filter(|e| !e.is_empty());
+        held.push(EarlierTerminal {
+            terminal,
+            queued,
+            server,
+            last_error,
+        });
+    }
+    Ok(held)
+}
+
+/// `hailong doctor`: every check, printed in English; exit status 1 when one fails.
+pub fn doctor(json_output: bool) -> Result<ExitCode, CliError> {
+    use crate::doctor::Status;
+    let findings = match load() {
+        Ok(loaded) => {
+            runtime()?.block_on(crate::doctor::run(&loaded, crate::doctor::Probe::default()))
+        }
+        Err(error) => vec![crate::doctor::unloadable(&error)],
     };
-    let ok = checks.iter().all(|c| c.status != Status::Fail);
+    let i18n = crate::i18n::I18n::embedded().map_err(|e| CliError::Usage(e.to_string()))?;
+    let english = crate::i18n::Language("en".to_owned());
+    let checks: Vec<_> = findings.iter().map(|f| f.render(&i18n, &english)).collect();
+    let ok = !crate::doctor::failed(&findings);
     if json_output {
         println!("{:#}", json!({ "ok": ok, "checks": checks }));
     } else {

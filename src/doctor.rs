@@ -1,23 +1,32 @@
-//! `hailong doctor`: what a technician checks on a terminal, each line ok / warn / fail with
-//! the fix in words. Runs without a display; the exit status is non-zero when a check fails.
+//! `hailong doctor` and the technician screen: what a technician checks on a terminal, each
+//! line ok / warn / fail with the fix in words. Runs without a display; the exit status is
+//! non-zero when a check fails.
+//!
+//! A check produces a [`Finding`] whose words are i18n keys with arguments, so the command line
+//! (English) and the technician screen (the kiosk's language) say the same thing; [`Check`] is
+//! the rendered line, the JSON of `hailong doctor --json`.
 
-use std::net::ToSocketAddrs;
+mod network;
+
 use std::path::Path;
-use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::cli::Loaded;
-use crate::config::ConfigSource;
-use crate::store::Store;
+use crate::config::{ConfigSource, ServerLink};
+use crate::i18n::{I18n, Language};
 use crate::store::sync_state::meta;
+use crate::store::{OpenReport, Store, StoreError, Writer};
+
+pub use network::server_checks;
 
 /// Free disk below this is a warning; below [`DISK_FAIL`] a failure.
-const DISK_WARN: u64 = 1 << 30;
-const DISK_FAIL: u64 = 100 << 20;
+pub const DISK_WARN: u64 = 1 << 30;
+/// Free disk below this fails: SQLite needs room for its journal and the next checkpoint.
+pub const DISK_FAIL: u64 = 100 << 20;
 
 /// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Ok,
@@ -25,7 +34,140 @@ pub enum Status {
     Fail,
 }
 
-/// One line of the report.
+/// Words to look up in i18n/: a message key and its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, Arg)>,
+}
+
+/// An argument of [`Words`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    /// Shown as it is (a path, a number, an error from a library).
+    Text(String),
+    /// Further words, rendered and joined with "; ".
+    List(Vec<Words>),
+}
+
+impl Words {
+    /// Words without arguments.
+    pub fn new(key: &'static str) -> Self {
+        Self {
+            key,
+            args: Vec::new(),
+        }
+    }
+
+    /// Adds a text argument.
+    pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, Arg::Text(value.to_string())));
+        self
+    }
+
+    /// Adds a list argument.
+    pub fn list(mut self, name: &'static str, items: Vec<Words>) -> Self {
+        self.args.push((name, Arg::List(items)));
+        self
+    }
+
+    /// The words in `language`.
+    pub fn render(&self, i18n: &I18n, language: &Language) -> String {
+        let args: Vec<(&str, String)> = self
+            .args
+            .iter()
+            .map(|(name, arg)| {
+                let value = match arg {
+                    Arg::Text(text) => text.clone(),
+                    Arg::List(items) => items
+                        .iter()
+                        .map(|w| w.render(i18n, language))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                };
+                (*name, value)
+            })
+            .collect();
+        i18n.tr_args(language, self.key, &args)
+    }
+}
+
+/// One check's outcome, in words still to be translated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Short stable name, e.g. "database", "chain", "disk" (the JSON `name`).
+    pub name: &'static str,
+    pub status: Status,
+    /// What was found.
+    pub detail: Words,
+    /// What to do about it (none when ok).
+    pub fix: Option<Words>,
+}
+
+impl Finding {
+    fn ok(name: &'static str, detail: Words) -> Self {
+        Self {
+            name,
+            status: Status::Ok,
+            detail,
+            fix: None,
+        }
+    }
+
+    fn warn(name: &'static str, detail: Words, fix: Words) -> Self {
+        Self {
+            name,
+            status: Status::Warn,
+            detail,
+            fix: Some(fix),
+        }
+    }
+
+    fn fail(name: &'static str, detail: Words, fix: Words) -> Self {
+        Self {
+            name,
+            status: Status::Fail,
+            detail,
+            fix: Some(fix),
+        }
+    }
+
+    /// The i18n key of the check's name as the technician screen shows it.
+    pub fn name_key(&self) -> &'static str {
+        match self.name {
+            "version" => "doctor-name-version",
+            "configuration" => "doctor-name-configuration",
+            "disk" => "doctor-name-disk",
+            "database" => "doctor-name-database",
+            "chain" => "doctor-name-chain",
+            "sync" => "doctor-name-sync",
+            "earlier" => "doctor-name-earlier",
+            "logs" => "doctor-name-logs",
+            "dns" => "doctor-name-dns",
+            "tcp" => "doctor-name-tcp",
+            "tls" => "doctor-name-tls",
+            "api" => "doctor-name-api",
+            "clock" => "doctor-name-clock",
+            _ => "doctor-name-server",
+        }
+    }
+
+    /// The line in `language`.
+    pub fn render(&self, i18n: &I18n, language: &Language) -> Check {
+        Check {
+            name: self.name,
+            status: self.status,
+            detail: self.detail.render(i18n, language),
+            fix: self
+                .fix
+                .as_ref()
+                .map(|fix| fix.render(i18n, language))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// One line of the report, rendered (the JSON of `hailong doctor --json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// Short stable name, e.g. "database", "chain", "disk".
@@ -37,335 +179,354 @@ pub struct Check {
     pub fix: String,
 }
 
-impl Check {
-    fn ok(name: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            name,
-            status: Status::Ok,
-            detail: detail.into(),
-            fix: String::new(),
-        }
-    }
+/// Whether any check failed (then `hailong doctor` exits with status 1).
+pub fn failed(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.status == Status::Fail)
+}
 
-    fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
-        Self {
-            name,
-            status: Status::Warn,
-            detail: detail.into(),
-            fix: fix.into(),
-        }
-    }
+/// What the checks measure on the machine; tests inject their own figures.
+#[derive(Debug, Clone, Copy)]
+pub struct Probe {
+    /// Bytes free on the file system holding a folder.
+    pub free_space: fn(&Path) -> std::io::Result<u64>,
+}
 
-    fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+impl Default for Probe {
+    fn default() -> Self {
         Self {
-            name,
-            status: Status::Fail,
-            detail: detail.into(),
-            fix: fix.into(),
+            free_space: |path| fs4::available_space(path),
         }
     }
 }
 
-/// Runs every check that does not need the network.
-pub fn local_checks(loaded: &Loaded) -> Vec<Check> {
-    let mut checks = vec![Check::ok(
-        "version",
-        format!("hailong {}", env!("CARGO_PKG_VERSION")),
-    )];
-    checks.push(match &loaded.source {
-        ConfigSource::Demo => Check::warn(
-            "configuration",
-            "running the bundled demo configuration (nothing provisioned)",
-            "provision the terminal: hailong provision --server URL --code CODE",
-        ),
-        ConfigSource::File(path) => Check::ok(
-            "configuration",
-            format!(
-                "{} (version {}) is valid",
-                path.display(),
-                loaded.config.config_version
-            ),
-        ),
-    });
-    checks.push(disk(&loaded.paths.data_dir));
+/// The finding for a configuration that cannot be loaded at all.
+pub fn unloadable(error: &dyn std::error::Error) -> Finding {
+    Finding::fail(
+        "configuration",
+        Words::new("doctor-text").arg("text", error),
+        Words::new("doctor-config-error-fix"),
+    )
+}
+
+/// Every check, as `hailong doctor` runs them: this process opens the database itself.
+pub async fn run(loaded: &Loaded, probe: Probe) -> Vec<Finding> {
+    let mut findings = basic_checks(loaded, probe);
     let database = loaded.paths.database();
     let now = chrono::Local::now().fixed_offset();
-    match Store::open(&database, now) {
-        Err(error) => checks.push(Check::fail(
-            "database",
-            error.to_string(),
-            "check that the data directory exists, is writable by the kiosk's user and the disk is mounted",
-        )),
-        Ok((store, report)) => {
-            if let Some(aside) = &report.moved_aside {
-                checks.push(Check::warn(
-                    "database",
-                    format!(
-                        "the database failed its integrity check and was moved to {}; a fresh one was started",
-                        aside.display()
-                    ),
-                    "keep the moved file for the province; ratings already synced are safe on the server",
-                ));
-            }
-            checks.push(integrity(&store, &database));
-            checks.push(chain(&store, &loaded.config.terminal.id));
-            checks.push(queue(&store, loaded));
-        }
-    }
-    checks.push(Check::ok(
-        "logs",
-        format!(
-            "daily files in {} (kept {} days), and standard error",
-            crate::logging::dir(&loaded.paths.data_dir).display(),
-            loaded.config.terminal.log_keep_days
-        ),
-    ));
-    checks
+    findings.extend(match Store::open(&database, now) {
+        Err(error) => vec![unopenable(&error)],
+        Ok((store, report)) => store_checks(&store, &report, loaded),
+    });
+    findings.push(logs(loaded));
+    findings.extend(server_checks(loaded).await);
+    findings
 }
 
-fn disk(dir: &Path) -> Check {
-    let probe = if dir.exists() {
+/// Every check, from inside the running kiosk: the database is read on the store's own thread
+/// (never opened a second time, never moved under the kiosk), the rest off the UI thread.
+pub async fn run_beside(loaded: Loaded, writer: Writer) -> Vec<Finding> {
+    let basics = {
+        let loaded = loaded.clone();
+        tokio::task::spawn_blocking(move || basic_checks(&loaded, Probe::default())).await
+    };
+    let mut findings = basics.unwrap_or_default();
+    let for_store = loaded.clone();
+    let stored = writer
+        .run(move |store| Ok(store_checks(store?, &OpenReport::default(), &for_store)))
+        .await;
+    findings.extend(stored.unwrap_or_else(|error| vec![unopenable(&error)]));
+    findings.push(logs(&loaded));
+    findings.extend(server_checks(&loaded).await);
+    findings
+}
+
+/// Version, configuration and free disk.
+pub fn basic_checks(loaded: &Loaded, probe: Probe) -> Vec<Finding> {
+    let version = Finding::ok(
+        "version",
+        Words::new("doctor-version").arg("version", env!("CARGO_PKG_VERSION")),
+    );
+    let configuration = match &loaded.source {
+        ConfigSource::Demo => Finding::warn(
+            "configuration",
+            Words::new("doctor-config-demo"),
+            Words::new("doctor-config-demo-fix"),
+        ),
+        ConfigSource::File(path) => Finding::ok(
+            "configuration",
+            Words::new("doctor-config-ok")
+                .arg("path", path.display())
+                .arg("version", &loaded.config.config_version),
+        ),
+    };
+    vec![version, configuration, disk(&loaded.paths.data_dir, probe)]
+}
+
+/// The free-disk check of the file system holding `dir` (or its nearest existing parent).
+pub fn disk(dir: &Path, probe: Probe) -> Finding {
+    let probe_dir = if dir.exists() {
         dir.to_path_buf()
     } else {
         dir.ancestors()
             .find(|p| p.exists())
             .map_or_else(|| dir.to_path_buf(), Path::to_path_buf)
     };
-    match fs4::available_space(&probe) {
-        Err(error) => Check::fail(
+    disk_figure(&probe_dir, (probe.free_space)(&probe_dir))
+}
+
+/// The free-disk check from a measured figure.
+pub fn disk_figure(dir: &Path, free: std::io::Result<u64>) -> Finding {
+    match free {
+        Err(error) => Finding::fail(
             "disk",
-            format!("cannot read free space of {}: {error}", probe.display()),
-            "check that the data disk is mounted",
+            Words::new("doctor-disk-unreadable")
+                .arg("path", dir.display())
+                .arg("error", error),
+            Words::new("doctor-disk-unreadable-fix"),
         ),
         Ok(free) => {
-            let text = format!("{} MiB free at {}", free >> 20, probe.display());
+            let text = Words::new("doctor-disk-free")
+                .arg("mib", free >> 20)
+                .arg("path", dir.display());
             if free < DISK_FAIL {
-                Check::fail(
-                    "disk",
-                    text,
-                    "free disk space now: ratings cannot be stored on a full disk",
-                )
+                Finding::fail("disk", text, Words::new("doctor-disk-full-fix"))
             } else if free < DISK_WARN {
-                Check::warn("disk", text, "free some disk space soon")
+                Finding::warn("disk", text, Words::new("doctor-disk-low-fix"))
             } else {
-                Check::ok("disk", text)
+                Finding::ok("disk", text)
             }
         }
     }
 }
 
-fn integrity(store: &Store, database: &Path) -> Check {
+fn unopenable(error: &StoreError) -> Finding {
+    Finding::fail(
+        "database",
+        Words::new("doctor-text").arg("text", error),
+        Words::new("doctor-db-open-fix"),
+    )
+}
+
+/// The database, the hash chain, the sync queue and ratings of earlier terminal ids.
+pub fn store_checks(store: &Store, report: &OpenReport, loaded: &Loaded) -> Vec<Finding> {
+    let database = store.path().to_path_buf();
+    let mut findings = Vec::new();
+    if let Some(aside) = &report.moved_aside {
+        // Nothing is lost (the file is kept), but ratings in it not yet sent are only there.
+        findings.push(Finding::fail(
+            "database",
+            Words::new("doctor-db-moved").arg("path", aside.display()),
+            Words::new("doctor-db-moved-fix"),
+        ));
+    } else {
+        let kept = kept_damaged(&database);
+        if !kept.is_empty() {
+            findings.push(Finding::warn(
+                "database",
+                Words::new("doctor-db-kept").arg("files", kept.join(", ")),
+                Words::new("doctor-db-kept-fix"),
+            ));
+        }
+    }
+    findings.push(integrity(store, &database));
+    findings.push(chain(store, &loaded.config.terminal.id));
+    findings.push(queue(store, loaded));
+    findings.extend(earlier_terminals(store, loaded));
+    findings
+}
+
+/// Damaged databases moved aside earlier (`hailong.db.corrupt-*`), by file name.
+fn kept_damaged(database: &Path) -> Vec<String> {
+    let (Some(dir), Some(name)) = (database.parent(), database.file_name()) else {
+        return Vec::new();
+    };
+    let prefix = format!("{}.corrupt-", name.to_string_lossy());
+    let mut kept: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&prefix) && !n.ends_with("-wal") && !n.ends_with("-shm"))
+        .collect();
+    kept.sort();
+    kept
+}
+
+fn integrity(store: &Store, database: &Path) -> Finding {
     match store.integrity_check() {
-        Ok(lines) if lines == ["ok"] => Check::ok(
+        Ok(lines) if lines == ["ok"] => Finding::ok(
             "database",
-            format!("{} passes SQLite's integrity check", database.display()),
+            Words::new("doctor-db-ok").arg("path", database.display()),
         ),
-        Ok(lines) => Check::fail(
+        Ok(lines) => Finding::fail(
             "database",
-            format!("integrity check: {}", lines.join("; ")),
-            "stop the kiosk and restart it: a damaged database is moved aside and a fresh one started; keep the damaged file",
+            Words::new("doctor-db-damaged").arg("lines", lines.join("; ")),
+            Words::new("doctor-db-damaged-fix"),
         ),
-        Err(error) => Check::fail(
+        Err(error) => Finding::fail(
             "database",
-            error.to_string(),
-            "stop the kiosk and restart it; if it persists, replace the disk",
+            Words::new("doctor-text").arg("text", error),
+            Words::new("doctor-db-error-fix"),
         ),
     }
 }
 
-fn chain(store: &Store, terminal: &str) -> Check {
+fn chain(store: &Store, terminal: &str) -> Finding {
+    use hailong_protocol::chain::Break;
     match store.verify_chain(terminal) {
-        Err(error) => Check::fail("chain", error.to_string(), "see the database check"),
-        Ok((checked, breaks)) if breaks.is_empty() => Check::ok(
+        Err(error) => Finding::fail(
             "chain",
-            format!("{checked} sealed ratings verify from the genesis of {terminal}"),
+            Words::new("doctor-text").arg("text", error),
+            Words::new("doctor-chain-error-fix"),
+        ),
+        Ok((checked, breaks)) if breaks.is_empty() => Finding::ok(
+            "chain",
+            Words::new("doctor-chain-ok")
+                .arg("count", checked)
+                .arg("terminal", terminal),
         ),
         Ok((checked, breaks)) => {
-            use hailong_protocol::chain::Break;
-            let described: Vec<String> = breaks
+            let described = breaks
                 .iter()
                 .take(10)
                 .map(|b| match b {
-                    Break::Edited { seq } => format!("seq {seq} was edited after sealing"),
-                    Break::BrokenLink { seq } => {
-                        format!("seq {seq} does not link to the rating before it")
-                    }
+                    Break::Edited { seq } => Words::new("doctor-break-edited").arg("seq", seq),
+                    Break::BrokenLink { seq } => Words::new("doctor-break-link").arg("seq", seq),
                     Break::Gap { first, last } if first == last => {
-                        format!("seq {first} is missing")
+                        Words::new("doctor-break-missing").arg("seq", first)
                     }
-                    Break::Gap { first, last } => format!("seqs {first} to {last} are missing"),
+                    Break::Gap { first, last } => Words::new("doctor-break-gap")
+                        .arg("first", first)
+                        .arg("last", last),
                 })
                 .collect();
-            Check::fail(
+            Finding::fail(
                 "chain",
-                format!(
-                    "the chain breaks ({} of {checked} checked): {}",
-                    breaks.len(),
-                    described.join("; ")
-                ),
-                "ratings were changed or removed outside the kiosk: report this terminal to the province; do not repair the file",
+                Words::new("doctor-chain-broken")
+                    .arg("breaks", breaks.len())
+                    .arg("count", checked)
+                    .list("list", described),
+                Words::new("doctor-chain-broken-fix"),
             )
         }
     }
 }
 
-fn queue(store: &Store, loaded: &Loaded) -> Check {
+fn queue(store: &Store, loaded: &Loaded) -> Finding {
     let terminal = &loaded.config.terminal.id;
     let queued = store.queue_len(terminal).unwrap_or_default();
-    let last = store
-        .sync_meta(meta::LAST_SUCCESS)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "never".into());
+    let last = store.sync_meta(meta::LAST_SUCCESS).ok().flatten();
+    let last = last.map_or_else(|| Words::new("doctor-never"), |at| at_words(&at));
     let error = store
         .sync_meta(meta::LAST_ERROR)
         .ok()
         .flatten()
         .filter(|e| !e.is_empty());
     match (&loaded.link, error) {
-        (None, _) => Check::warn(
+        (None, _) => Finding::warn(
             "sync",
-            format!("not linked to a server; {queued} ratings kept locally"),
-            "provision the terminal with its provincial server",
+            Words::new("doctor-sync-unlinked").arg("queued", queued),
+            Words::new("doctor-sync-unlinked-fix"),
         ),
-        (Some(_), Some(error)) => Check::warn(
+        (Some(_), Some(error)) => Finding::warn(
             "sync",
-            format!("{queued} queued; last success {last}; last error: {error}"),
-            "see the server checks below",
+            Words::new("doctor-sync-error")
+                .arg("queued", queued)
+                .list("last", vec![last])
+                .arg("error", error),
+            Words::new("doctor-sync-error-fix"),
         ),
-        (Some(_), None) => Check::ok("sync", format!("{queued} queued; last success {last}")),
+        (Some(_), None) => Finding::ok(
+            "sync",
+            Words::new("doctor-sync-ok")
+                .arg("queued", queued)
+                .list("last", vec![last]),
+        ),
     }
 }
 
-/// The network checks: DNS, TCP, then TLS and the API with the terminal's token, and the clock.
-pub async fn server_checks(loaded: &Loaded) -> Vec<Check> {
-    let Some(link) = &loaded.link else {
-        return Vec::new();
-    };
-    let mut checks = Vec::new();
-    let Some((host, port)) = host_port(&link.url) else {
-        checks.push(Check::fail(
-            "server",
-            format!("\"{}\" is not a server URL", link.url),
-            "re-provision with --server https://HOST",
-        ));
-        return checks;
-    };
-    let target = format!("{host}:{port}");
-    let resolved = tokio::task::spawn_blocking({
-        let target = target.clone();
-        move || target.to_socket_addrs().map(Iterator::collect::<Vec<_>>)
-    })
-    .await;
-    let addresses = match resolved {
-        Ok(Ok(addresses)) if !addresses.is_empty() => {
-            checks.push(Check::ok(
-                "dns",
-                format!("{host} resolves to {}", addresses[0]),
-            ));
-            addresses
-        }
-        _ => {
-            checks.push(Check::fail(
-                "dns",
-                format!("{host} does not resolve"),
-                "check the network cable or Wi-Fi, and the DNS server of the commune network",
-            ));
-            return checks;
-        }
-    };
-    let connected = tokio::time::timeout(
-        Duration::from_secs(5),
-        tokio::net::TcpStream::connect(addresses[0]),
-    )
-    .await;
-    match connected {
-        Ok(Ok(_)) => checks.push(Check::ok("tcp", format!("{target} accepts connections"))),
-        _ if link.proxy.is_some() => checks.push(Check::warn(
-            "tcp",
-            format!("{target} is not reachable directly"),
-            "expected behind the configured proxy",
-        )),
-        _ => {
-            checks.push(Check::fail(
-                "tcp",
-                format!("cannot connect to {target}"),
-                "check the firewall and that the server is running; set a proxy if the network needs one",
-            ));
-            return checks;
-        }
-    }
-    let client = match crate::sync::client::Client::new(link) {
-        Ok(client) => client,
+fn at_words(at: &str) -> Words {
+    Words::new("doctor-text").arg("text", at)
+}
+
+/// Unsent ratings recorded under terminal ids this terminal no longer has (before a
+/// re-provisioning): on their way to their own server, or held here when none is known.
+fn earlier_terminals(store: &Store, loaded: &Loaded) -> Vec<Finding> {
+    let current = &loaded.config.terminal.id;
+    let earlier = crate::sync::earlier::links(&loaded.paths.config_dir);
+    let queues = match store.queues() {
+        Ok(queues) => queues,
         Err(error) => {
-            checks.push(Check::fail(
-                "tls",
-                error.to_string(),
-                "fix the CA certificate or proxy in server.toml, or re-provision",
-            ));
-            return checks;
+            return vec![Finding::fail(
+                "earlier",
+                Words::new("doctor-text").arg("text", error),
+                Words::new("doctor-db-error-fix"),
+            )];
         }
     };
-    match client.status().await {
-        Ok(status) => {
-            checks.push(Check::ok(
-                "api",
-                format!(
-                    "{} answers; it holds {} ratings of this terminal up to seq {}",
-                    link.url, status.stored, status.highest_contiguous_seq
+    let demo = crate::config::TerminalConfig::demo().terminal.id;
+    queues
+        .into_iter()
+        .filter(|(terminal, queued)| terminal != current && *queued > 0)
+        .map(|(terminal, queued)| {
+            let link = earlier.iter().find(|l| l.terminal_id == terminal);
+            earlier_finding(store, &terminal, queued, link, terminal == demo)
+        })
+        .collect()
+}
+
+fn earlier_finding(
+    store: &Store,
+    terminal: &str,
+    queued: u64,
+    link: Option<&ServerLink>,
+    demo: bool,
+) -> Finding {
+    let words = |key| {
+        Words::new(key)
+            .arg("count", queued)
+            .arg("terminal", terminal)
+    };
+    match link {
+        None if demo => Finding::ok("earlier", words("doctor-earlier-demo")),
+        None => Finding::warn(
+            "earlier",
+            words("doctor-earlier-unlinked"),
+            Words::new("doctor-earlier-unlinked-fix"),
+        ),
+        Some(link) => {
+            let error = store
+                .sync_meta(&crate::sync::earlier::meta_key(terminal, meta::LAST_ERROR))
+                .ok()
+                .flatten()
+                .filter(|e| !e.is_empty());
+            match error {
+                None => Finding::ok(
+                    "earlier",
+                    words("doctor-earlier-pending").arg("url", &link.url),
                 ),
-            ));
-            checks.push(clock(&status.server_time));
+                Some(error) => Finding::warn(
+                    "earlier",
+                    words("doctor-earlier-error")
+                        .arg("url", &link.url)
+                        .arg("error", error),
+                    Words::new("doctor-earlier-error-fix"),
+                ),
+            }
         }
-        Err(error) => checks.push(Check::fail(
-            match error {
-                crate::sync::SyncError::Tls(_) => "tls",
-                _ => "api",
-            },
-            error.to_string(),
-            match error {
-                crate::sync::SyncError::Tls(_) => {
-                    "check the clock (certificates fail when it is wrong) and the provincial CA certificate"
-                }
-                crate::sync::SyncError::Refused { .. } => {
-                    "the terminal was revoked or replaced: ask the province for a new enrollment code and re-provision"
-                }
-                _ => "check that the server is running and reachable",
-            },
-        )),
-    }
-    checks
-}
-
-fn clock(server_time: &str) -> Check {
-    let Ok(server) = chrono::DateTime::parse_from_rfc3339(server_time) else {
-        return Check::warn("clock", "the server sent no readable time", "");
-    };
-    let offset = (chrono::Utc::now() - server.to_utc()).num_seconds();
-    let text = format!("device clock is {offset:+} s from the server's");
-    if offset.abs() > hailong_protocol::CLOCK_SUSPECT_SECONDS {
-        Check::fail(
-            "clock",
-            text,
-            "set the date and time (enable NTP: timedatectl set-ntp true); a dead CMOS battery needs replacing",
-        )
-    } else if offset.abs() > 120 {
-        Check::warn("clock", text, "enable NTP: timedatectl set-ntp true")
-    } else {
-        Check::ok("clock", text)
     }
 }
 
-fn host_port(url: &str) -> Option<(String, u16)> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split('/').next()?;
-    let default = if scheme == "https" { 443 } else { 80 };
-    match authority.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
-            Some((host.trim_matches(['[', ']']).to_owned(), port.parse().ok()?))
-        }
-        _ => Some((authority.trim_matches(['[', ']']).to_owned(), default)),
-    }
+fn logs(loaded: &Loaded) -> Finding {
+    Finding::ok(
+        "logs",
+        Words::new("doctor-logs")
+            .arg(
+                "path",
+                crate::logging::dir(&loaded.paths.data_dir).display(),
+            )
+            .arg("days", loaded.config.terminal.log_keep_days),
+    )
 }
 
 #[cfg(test)]
@@ -373,23 +534,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn host_and_port_come_from_the_url() {
+    fn free_disk_below_the_floor_fails_and_says_what_to_do() {
+        let i18n = I18n::embedded().expect("i18n");
+        let en = Language("en".into());
+        let full = disk_figure(Path::new("/var/lib/hailong"), Ok(12 << 20));
+        assert_eq!(full.status, Status::Fail);
+        let check = full.render(&i18n, &en);
+        assert_eq!(check.detail, "12 MiB free at /var/lib/hailong");
+        assert!(check.fix.contains("free disk space now"), "{}", check.fix);
         assert_eq!(
-            host_port("https://hailong.tinh.gov.vn"),
-            Some(("hailong.tinh.gov.vn".into(), 443))
+            disk_figure(Path::new("/"), Ok(DISK_WARN - 1)).status,
+            Status::Warn
         );
         assert_eq!(
-            host_port("http://127.0.0.1:8080/x"),
-            Some(("127.0.0.1".into(), 8080))
+            disk_figure(Path::new("/"), Ok(DISK_WARN)).status,
+            Status::Ok
         );
-        assert_eq!(host_port("nonsense"), None);
     }
 
     #[test]
-    fn a_clock_an_hour_off_fails() {
-        let far = (chrono::Utc::now() - chrono::Duration::hours(3)).to_rfc3339();
-        assert_eq!(clock(&far).status, Status::Fail);
-        let near = chrono::Utc::now().to_rfc3339();
-        assert_eq!(clock(&near).status, Status::Ok);
+    fn every_key_the_checks_use_exists() {
+        let i18n = I18n::embedded().expect("i18n");
+        let keys = i18n.keys(&Language::default_language());
+        let sources = [include_str!("doctor.rs"), include_str!("doctor/network.rs")];
+        let mut used = 0;
+        for source in sources {
+            for (at, _) in source.match_indices("\"doctor-") {
+                let key: String = source[at + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
+                if key.ends_with('-') {
+                    continue; // this scan's own pattern
+                }
+                assert!(keys.contains(&key), "i18n/vi.ftl has no {key}");
+                used += 1;
+            }
+        }
+        assert!(used > 40, "only {used} keys found: the scan is broken");
     }
 }

@@ -11,6 +11,7 @@ pub mod export;
 pub mod font;
 pub mod i18n;
 pub mod logging;
+pub mod notify;
 pub mod provision;
 pub mod report;
 pub mod screen;

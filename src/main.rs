@@ -87,7 +87,9 @@ fn run(args: &RunArgs) -> Result<ExitCode, cli::CliError> {
     };
     let opened = std::sync::Mutex::new(Some(opened));
     let boot = move || {
-        let app = App::new(setup.clone(), Now::system());
+        // READY=1 and the watchdog pings go out from the UI's tick (a no-op outside systemd).
+        let app = App::new(setup.clone(), Now::system())
+            .with_notifier(hailong::notify::Notifier::from_env());
         let task = match opened.lock().ok().and_then(|mut o| o.take()) {
             Some(opened) => iced::Task::perform(opened, hailong::app::Message::StorageOpened),
             None => iced::Task::none(),

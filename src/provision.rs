@@ -1,6 +1,7 @@
 //! Provisioning a terminal: from its provincial server with a one-time code, or offline from a
 //! file (a USB stick). Used by `hailong provision` and by the first-start screen alike.
-//! Re-provisioning never touches the ratings database.
+//! Re-provisioning never touches the ratings database; a link to another terminal id is kept
+//! for the unsent ratings of the old one ([`crate::sync::earlier`]).
 
 use std::path::{Path, PathBuf};
 
@@ -61,6 +62,17 @@ pub async fn enroll(
         return Err(ProvisionError::Usage("the enrollment code is empty".into()));
     }
     std::fs::create_dir_all(config_dir).map_err(io(config_dir.display()))?;
+    // Enroll with the certificate where it is; it is copied only once enrollment succeeded,
+    // so a failed attempt leaves the current link and its certificate as they were.
+    let endpoint = Endpoint {
+        url: url.to_owned(),
+        ca_cert: ca_cert.map(Path::to_path_buf),
+        proxy: proxy.clone(),
+    };
+    let enrolled = client::enroll(&endpoint, &code).await?;
+    // The unsent ratings of the id this terminal had go on to its server.
+    crate::sync::earlier::retire_current(config_dir, &enrolled.terminal_id)
+        .map_err(io("keeping the earlier link"))?;
     // Keep the CA beside the configuration: the USB stick it came on will be unplugged.
     let ca_cert = match ca_cert {
         Some(path) => {
@@ -71,12 +83,6 @@ pub async fn enroll(
         }
         None => None,
     };
-    let endpoint = Endpoint {
-        url: url.to_owned(),
-        ca_cert: ca_cert.clone(),
-        proxy: proxy.clone(),
-    };
-    let enrolled = client::enroll(&endpoint, &code).await?;
     let mut link = ServerLink {
         url: endpoint.url.clone(),
         terminal_id: enrolled.terminal_id.clone(),
@@ -158,6 +164,10 @@ pub fn from_file(config_dir: &Path, file: &Path) -> Result<FromFile, ProvisionEr
     };
     if let Some(link) = &link {
         config.terminal.id.clone_from(&link.terminal_id);
+    }
+    if let Some(link) = &link {
+        crate::sync::earlier::retire_current(config_dir, &link.terminal_id)
+            .map_err(io("keeping the earlier link"))?;
     }
     config
         .save(config_dir)

@@ -13,6 +13,7 @@ pub mod pin;
 pub mod reasons;
 pub mod setup;
 pub mod staff;
+pub mod technician;
 pub mod thanks;
 
 use iced::widget::{Space, button, column, container, row, text};

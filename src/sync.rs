@@ -3,9 +3,11 @@
 //!
 //! [`plan`] decides from the server's status what to do (pure, tested without a network);
 //! [`client`] speaks /api/v1; [`engine`] runs one round; [`worker`] runs rounds in the
-//! background with back-off and jitter, never in the citizen's way.
+//! background with back-off and jitter, never in the citizen's way; [`earlier`] sends the unsent
+//! ratings of the terminal ids a re-provisioned terminal had before to their own servers.
 
 pub mod client;
+pub mod earlier;
 pub mod engine;
 pub mod plan;
 pub mod worker;

@@ -1366,3 +1366,284 @@ fn every_tap_target_is_at_least_nine_millimetres() {
     check(&kiosk, "staff dashboard");
     assert!(seen > 100, "only {seen} targets measured");
 }
+
+// ---- Technician screen (supervisor only) --------------------------------------------------
+
+impl Kiosk {
+    /// A kiosk enrolled with `server` (the real enrollment), its background sync settings set
+    /// as `hailong` sets them (the harness runs tasks, never the subscription).
+    fn linked(server: &support::Server) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("hailong.db");
+        let config_dir = dir.path().join("config");
+        let enrollment = runtime().block_on(server.add_terminal("Quầy 1 - Hộ tịch"));
+        let enrolled = runtime()
+            .block_on(hailong::provision::enroll(
+                &config_dir,
+                &server.url(),
+                &enrollment.code,
+                None,
+                None,
+            ))
+            .expect("enroll");
+        let mut config = TerminalConfig::demo();
+        config.terminal.id.clone_from(&enrolled.link.terminal_id);
+        let (writer, opened) = Writer::spawn(&database, wall_clock);
+        let now = Now {
+            instant: Instant::now(),
+            wall: wall_clock(),
+        };
+        let sync = hailong::sync::worker::Settings {
+            writer: writer.clone(),
+            link: enrolled.link,
+            config_dir: config_dir.clone(),
+            clock: wall_clock,
+        };
+        let setup = Setup {
+            config,
+            source: ConfigSource::Demo,
+            i18n: I18n::embedded().expect("i18n"),
+            writer,
+            sync: Some(sync),
+            setup_mode: false,
+            config_dir,
+            usb_roots: Vec::new(),
+            kiosk: true,
+            window: Size::new(1280.0, 800.0),
+            speaker: hailong::audio::Speaker::silent(),
+        };
+        let mut kiosk = Self {
+            app: App::new(setup, now),
+            now,
+            _dir: dir,
+            database,
+        };
+        let opened = futures::executor::block_on(opened);
+        kiosk.send(Message::StorageOpened(opened));
+        kiosk
+    }
+
+    fn sign_out(&mut self) {
+        self.tap("Thoát");
+        assert_eq!(self.app.screen(), &Screen::Home);
+    }
+}
+
+#[test]
+fn only_the_supervisor_sees_the_technician_button() {
+    let mut kiosk = Kiosk::seeded();
+    kiosk.sign_in("1111");
+    assert!(matches!(kiosk.app.screen(), Screen::Staff(_)));
+    assert!(
+        !kiosk.shows("Kỹ thuật"),
+        "an ordinary staff member has no way in"
+    );
+    // Even a message from elsewhere does not open it for them.
+    kiosk.send(Message::Staff(hailong::screen::staff::Message::Technician));
+    assert!(matches!(kiosk.app.screen(), Screen::Staff(_)));
+    kiosk.sign_out();
+    kiosk.sign_in("9999");
+    assert!(kiosk.shows("Kỹ thuật"));
+    kiosk.tap("Kỹ thuật");
+    assert!(matches!(kiosk.app.screen(), Screen::Technician(_)));
+}
+
+#[test]
+fn the_technician_screen_runs_the_checks_and_syncs_now_with_the_server() {
+    let server_dir = tempfile::tempdir().expect("tempdir");
+    let server = runtime().block_on(support::Server::start(
+        &server_dir.path().join("server.db"),
+        support::generous(),
+    ));
+    let mut kiosk = Kiosk::linked(&server);
+    let terminal = kiosk.app.config().terminal.id.clone();
+    for _ in 0..3 {
+        kiosk.tap("Rất hài lòng");
+        // Past every follow-up page, whatever the flow asks.
+        for _ in 0..10 {
+            if kiosk.app.screen() == &Screen::Thanks {
+                break;
+            }
+            kiosk.tap("Bỏ qua");
+        }
+        kiosk.wait(Duration::from_secs(6));
+    }
+    kiosk.sign_in("9999");
+    kiosk.tap("Kỹ thuật");
+    let Screen::Technician(state) = kiosk.app.screen() else {
+        panic!("technician screen expected, got {:?}", kiosk.app.screen());
+    };
+    let findings = state.findings.as_ref().expect("the checks have run");
+    let names: Vec<&str> = findings.iter().map(|f| f.name).collect();
+    for name in [
+        "version", "disk", "database", "chain", "sync", "dns", "tcp", "api", "clock",
+    ] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    let chain = findings.iter().find(|f| f.name == "chain").expect("chain");
+    assert_eq!(chain.status, hailong::doctor::Status::Ok);
+    assert!(kiosk.shows("Kiểm tra kỹ thuật"));
+    assert!(kiosk.shows("Chống sửa dữ liệu"));
+    assert!(kiosk.shows(&format!(
+        "3 đánh giá đã niêm phong khớp chuỗi từ đầu của máy {terminal}"
+    )));
+    // The sync line says what is waiting; "sync now" sends it and says so in words.
+    assert!(kiosk.shows("3 đang chờ gửi; gửi được lần cuối: chưa lần nào"));
+    kiosk.tap("Đồng bộ ngay");
+    assert!(
+        kiosk.shows("Đã gửi xong: máy chủ nhận 3 đánh giá; còn 0 đang chờ."),
+        "{:?}",
+        kiosk.app.screen()
+    );
+    assert_eq!(support::server_ratings(&server.db, &terminal).len(), 3);
+    // Run again: the sync line now has a last success.
+    kiosk.tap("Chạy lại");
+    assert!(kiosk.shows("0 đang chờ gửi; gửi được lần cuối: 2026-11-23T09:00:00+07:00"));
+    // A minute without a touch: back to the citizen screen, as staff mode does.
+    kiosk.wait(Duration::from_secs(30));
+    assert!(matches!(kiosk.app.screen(), Screen::Technician(_)));
+    kiosk.wait(Duration::from_secs(31));
+    assert_eq!(kiosk.app.screen(), &Screen::Home);
+}
+
+/// What a technician sees on a terminal of a Hà Nội ward: a disk filling up, the
+/// provincial server unreachable, and the ratings of the terminal's earlier id held.
+fn realistic_findings() -> Vec<hailong::doctor::Finding> {
+    use hailong::doctor::{Finding, Status, Words};
+    let finding = |name, status, detail: Words, fix: Option<Words>| Finding {
+        name,
+        status,
+        detail,
+        fix,
+    };
+    vec![
+        finding(
+            "version",
+            Status::Ok,
+            Words::new("doctor-version").arg("version", "0.1.0"),
+            None,
+        ),
+        finding(
+            "configuration",
+            Status::Ok,
+            Words::new("doctor-config-ok")
+                .arg("path", "/etc/hailong/terminal.toml")
+                .arg("version", "2026-11-ha-noi"),
+            None,
+        ),
+        finding(
+            "disk",
+            Status::Warn,
+            Words::new("doctor-disk-free")
+                .arg("mib", 612)
+                .arg("path", "/var/lib/hailong"),
+            Some(Words::new("doctor-disk-low-fix")),
+        ),
+        finding(
+            "database",
+            Status::Ok,
+            Words::new("doctor-db-ok").arg("path", "/var/lib/hailong/hailong.db"),
+            None,
+        ),
+        finding(
+            "chain",
+            Status::Ok,
+            Words::new("doctor-chain-ok")
+                .arg("count", 1284)
+                .arg("terminal", "00004-003"),
+            None,
+        ),
+        finding(
+            "sync",
+            Status::Warn,
+            Words::new("doctor-sync-error")
+                .arg("queued", 37)
+                .list(
+                    "last",
+                    vec![Words::new("doctor-text").arg("text", "2026-11-23T07:42:10+07:00")],
+                )
+                .arg("error", "cannot reach the server: connection refused"),
+            Some(Words::new("doctor-sync-error-fix")),
+        ),
+        finding(
+            "earlier",
+            Status::Warn,
+            Words::new("doctor-earlier-error")
+                .arg("count", 12)
+                .arg("terminal", "00004-001")
+                .arg("url", "https://hailong.hanoi.gov.vn")
+                .arg("error", "the server refused this terminal (revoked)"),
+            Some(Words::new("doctor-earlier-error-fix")),
+        ),
+        finding(
+            "dns",
+            Status::Ok,
+            Words::new("doctor-dns-ok")
+                .arg("host", "hailong.hanoi.gov.vn")
+                .arg("address", "10.48.2.15:443"),
+            None,
+        ),
+        finding(
+            "tcp",
+            Status::Fail,
+            Words::new("doctor-tcp-fail").arg("target", "hailong.hanoi.gov.vn:443"),
+            Some(Words::new("doctor-tcp-fail-fix")),
+        ),
+    ]
+}
+
+#[test]
+fn technician_screen_snapshot_with_a_failing_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = dir.path().join("hailong.db");
+    seed(&database);
+    // A provisioned terminal (no DEMO band), as the findings below describe.
+    let mut config = TerminalConfig::demo();
+    config.demo = false;
+    let mut kiosk = Kiosk::at(config, dir, database);
+    kiosk.sign_in("9999");
+    kiosk.tap("Kỹ thuật");
+    kiosk.send(Message::Checked(realistic_findings()));
+    kiosk.send(Message::SyncedNow(Err(hailong::sync::SyncError::Network(
+        "connection refused".into(),
+    ))));
+    assert!(kiosk.shows("1 mục lỗi, 3 mục cần xem"));
+    assert!(kiosk.shows("Chưa gửi được: không kết nối được máy chủ"));
+    assert!(kiosk.shows("cannot reach the server: connection refused"));
+    kiosk.snapshot("technician-checks");
+    kiosk.snapshot_at("technician-checks-full-hd", KIOSK_FULL_HD);
+}
+
+#[test]
+fn the_ui_tick_tells_systemd_ready_and_feeds_the_watchdog() {
+    use std::os::unix::net::UnixDatagram;
+    let socket_dir = tempfile::tempdir().expect("tempdir");
+    let path = socket_dir.path().join("notify");
+    let systemd = UnixDatagram::bind(&path).expect("bind");
+    systemd.set_nonblocking(true).expect("nonblocking");
+    let received = || {
+        let mut got = Vec::new();
+        let mut buffer = [0u8; 64];
+        while let Ok(n) = systemd.recv(&mut buffer) {
+            got.push(String::from_utf8_lossy(&buffer[..n]).into_owned());
+        }
+        got
+    };
+    let kiosk = Kiosk::demo();
+    let mut kiosk = Kiosk {
+        app: kiosk
+            .app
+            .with_notifier(hailong::notify::Notifier::to_socket(
+                &path,
+                Duration::from_secs(10),
+            )),
+        ..kiosk
+    };
+    assert!(received().is_empty(), "nothing before the loop ticks");
+    kiosk.wait(hailong::app::TICK);
+    assert_eq!(received(), ["READY=1", "WATCHDOG=1"]);
+    kiosk.wait(Duration::from_secs(5));
+    assert!(received().is_empty());
+    kiosk.wait(Duration::from_secs(5));
+    assert_eq!(received(), ["WATCHDOG=1"]);
+}

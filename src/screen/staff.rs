@@ -67,6 +67,8 @@ pub enum Message {
     Export(Format),
     /// Count suspected repeats in the figures, or leave them out.
     ToggleFlagged,
+    /// Open the technician screen (supervisor only).
+    Technician,
     SignOut,
 }
 
@@ -78,6 +80,8 @@ pub enum Event {
     StartShift,
     EndShift,
     Export(Format, Range, bool),
+    /// Open the technician screen.
+    Technician,
     SignOut,
 }
 
@@ -128,6 +132,9 @@ impl State {
                 return Some(Event::Export(format, self.range, self.include_flagged));
             }
             Message::SignOut => return Some(Event::SignOut),
+            Message::Technician => {
+                return (self.role == Role::Supervisor).then_some(Event::Technician);
+            }
             Message::ToggleFlagged => {
                 self.include_flagged = !self.include_flagged;
                 self.range
@@ -157,10 +164,26 @@ impl State {
         .width(150)
         .height(size::TOUCH_MIN)
         .style(theme::language_button(true));
-        let header_extra: Element<'a, Message> = row![signed_in, sign_out]
-            .spacing(20)
-            .align_y(Alignment::Center)
-            .into();
+        let mut header_extra = row![signed_in].spacing(20).align_y(Alignment::Center);
+        // Diagnostics and "sync now" are the supervisor's, never an ordinary staff member's.
+        if self.role == Role::Supervisor {
+            header_extra = header_extra.push(
+                button(
+                    container(
+                        text(ctx.tr("technician-open"))
+                            .size(text_size::BODY)
+                            .font(font::BOLD),
+                    )
+                    .center_x(Length::Fill)
+                    .center_y(Length::Fill),
+                )
+                .on_press(Message::Technician)
+                .width(150)
+                .height(size::TOUCH_MIN)
+                .style(theme::language_button(true)),
+            );
+        }
+        let header_extra: Element<'a, Message> = header_extra.push(sign_out).into();
         let body = column![
             self.range_bar(ctx, self.today),
             self.figures(ctx),

@@ -131,6 +131,25 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    /// Sealed ratings the server has not answered for, per terminal id (every id this
+    /// database has recorded under, the earlier ones of a re-provisioned terminal included).
+    pub fn queues(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut stmt = self.connection().prepare(
+            "SELECT r.terminal_id, count(*) FROM ratings r WHERE r.seq IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM sync_outcomes o WHERE o.rating_id = r.id)
+             GROUP BY r.terminal_id ORDER BY r.terminal_id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        let mut queues = Vec::new();
+        for row in rows {
+            let (terminal, n) = row?;
+            queues.push((terminal, u64::try_from(n).unwrap_or(0)));
+        }
+        Ok(queues)
+    }
+
     /// Ratings the server quarantined, most recent first.
     pub fn quarantined(&self, limit: usize) -> Result<Vec<Quarantined>, StoreError> {
         let mut stmt = self.connection().prepare(

@@ -179,11 +179,14 @@ impl Client {
 }
 
 fn transport(error: reqwest::Error) -> SyncError {
-    let text = format!("{error:?}");
-    if text.contains("certificate") || text.contains("rustls") || text.contains("Tls") {
-        SyncError::Tls(chain(&error))
+    let text = chain(&error);
+    // rustls's errors say "invalid peer certificate: UnknownIssuer" in words, and
+    // "InvalidCertificate(...)" in their Debug form.
+    let all = format!("{text} {error:?}").to_ascii_lowercase();
+    if all.contains("certificate") || all.contains("rustls") || all.contains("tls") {
+        SyncError::Tls(text)
     } else {
-        SyncError::Network(chain(&error))
+        SyncError::Network(text)
     }
 }
 

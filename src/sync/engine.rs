@@ -39,6 +39,17 @@ pub struct RoundReport {
     /// another must carry it into the link of the next round, or that round fetches the same
     /// configuration again (and its heartbeat reports the old version).
     pub new_config_version: Option<String>,
+    /// Ratings of earlier terminal ids (before a re-provisioning) their servers stored now.
+    pub earlier_sent: u64,
+    /// Ratings of earlier terminal ids still held on this terminal after the round.
+    pub earlier_held: u64,
+}
+
+/// Whose round: the terminal's current link, or one it had before a re-provisioning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Current,
+    Earlier,
 }
 
 /// What a round needs.
@@ -54,12 +65,32 @@ pub struct Round<'a> {
 impl Round<'_> {
     /// Runs the round and records its success or error in the store (for status screens).
     pub async fn run(&self) -> Result<RoundReport, SyncError> {
+        self.run_as(Kind::Current).await
+    }
+
+    /// Runs a round for a link this terminal had before it was re-provisioned: the unsent
+    /// ratings of that terminal id go to that server. No configuration is taken from it, and
+    /// its success or error is recorded apart (see [`super::earlier::meta_key`]).
+    pub async fn run_earlier(&self) -> Result<RoundReport, SyncError> {
+        self.run_as(Kind::Earlier).await
+    }
+
+    async fn run_as(&self, kind: Kind) -> Result<RoundReport, SyncError> {
+        let key = |key: &str| match kind {
+            Kind::Current => key.to_owned(),
+            Kind::Earlier => super::earlier::meta_key(&self.link.terminal_id, key),
+        };
+        let (attempt_key, success_key, error_key) = (
+            key(meta::LAST_ATTEMPT),
+            key(meta::LAST_SUCCESS),
+            key(meta::LAST_ERROR),
+        );
         let attempt = (self.clock)().to_rfc3339();
         let _ = self
             .writer
-            .run(move |store| store?.set_sync_meta(&[(meta::LAST_ATTEMPT, &attempt)]))
+            .run(move |store| store?.set_sync_meta(&[(&attempt_key, &attempt)]))
             .await;
-        let result = self.exchange().await;
+        let result = self.exchange(kind).await;
         let finished = (self.clock)().to_rfc3339();
         let error = result.as_ref().err().map(ToString::to_string);
         let _ = self
@@ -67,16 +98,15 @@ impl Round<'_> {
             .run(move |store| {
                 let store = store?;
                 match &error {
-                    None => store
-                        .set_sync_meta(&[(meta::LAST_SUCCESS, &finished), (meta::LAST_ERROR, "")]),
-                    Some(error) => store.set_sync_meta(&[(meta::LAST_ERROR, error)]),
+                    None => store.set_sync_meta(&[(&success_key, &finished), (&error_key, "")]),
+                    Some(error) => store.set_sync_meta(&[(&error_key, error)]),
                 }
             })
             .await;
         result
     }
 
-    async fn exchange(&self) -> Result<RoundReport, SyncError> {
+    async fn exchange(&self, kind: Kind) -> Result<RoundReport, SyncError> {
         let terminal = self.link.terminal_id.clone();
         let mut report = RoundReport::default();
         let status = self.client.status().await?;
@@ -236,7 +266,8 @@ impl Round<'_> {
                 "the device clock is more than an hour off the server's"
             );
         }
-        if heartbeat.config_version.is_some()
+        if kind == Kind::Current
+            && heartbeat.config_version.is_some()
             && heartbeat.config_version != self.link.config_version
             && let Some((config, version)) = self.fetch_config().await?
         {

@@ -93,6 +93,26 @@ pub async fn run_round(
     result
 }
 
+/// A round of the current link (see [`run_round`]), then one for each earlier link of a
+/// re-provisioned terminal ([`super::earlier`]); their figures join the report.
+pub async fn run_all(
+    settings: &Settings,
+    link: &mut ServerLink,
+    client: &Result<Client, SyncError>,
+) -> Result<RoundReport, SyncError> {
+    let mut result = match client {
+        Ok(client) => run_round(settings, link, client).await,
+        Err(error) => Err(error.clone()),
+    };
+    let earlier =
+        super::earlier::run_rounds(&settings.writer, &settings.config_dir, settings.clock).await;
+    if let Ok(report) = &mut result {
+        report.earlier_sent = earlier.sent;
+        report.earlier_held = earlier.held;
+    }
+    result
+}
+
 /// The background sync as a subscription.
 pub fn subscription(settings: Settings) -> Subscription<Event> {
     Subscription::run_with(settings, |settings| {
@@ -102,10 +122,7 @@ pub fn subscription(settings: Settings) -> Subscription<Event> {
             let mut link = settings.link.clone();
             let mut failures = 0u32;
             loop {
-                let result = match &client {
-                    Ok(client) => run_round(&settings, &mut link, client).await,
-                    Err(error) => Err(error.clone()),
-                };
+                let result = run_all(&settings, &mut link, &client).await;
                 failures = if result.is_ok() { 0 } else { failures + 1 };
                 let next_in = next_delay(&result, failures, 0.5 + fastrand::f64());
                 if let Err(error) = &result {
