@@ -186,6 +186,7 @@ export-target-usb = Files go to the USB stick { $label }
 export-target-local = No USB stick: files go to the terminal's exports folder
 
 # First start: provisioning the terminal (technicians).
+app-title = Hài Lòng · Citizen satisfaction terminal
 setup-title = Set up this terminal for a commune
 setup-hint = Enter the provincial server's address and the one-time enrollment code, or pick a setup file on a USB stick.
 setup-from-server = From the provincial server

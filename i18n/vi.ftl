@@ -187,6 +187,7 @@ export-target-usb = Tệp sẽ được ghi vào USB { $label }
 export-target-local = Chưa thấy USB: tệp được ghi vào thư mục exports của máy
 
 # First start: provisioning the terminal (technicians).
+app-title = Hài Lòng · Máy đánh giá sự hài lòng của người dân
 setup-title = Cài đặt máy đánh giá cho xã/phường
 setup-hint = Nhập địa chỉ máy chủ của tỉnh và mã đăng ký một lần, hoặc chọn tệp cài đặt trên USB.
 setup-from-server = Từ máy chủ của tỉnh

@@ -64,6 +64,36 @@ impl Context<'_> {
     }
 }
 
+/// The first-start page: a header with the product's name only (no commune is configured yet,
+/// and the demo's must not show), banners, then the body.
+pub fn setup_page<'a, M: Clone + 'a>(ctx: &Context<'_>, body: Element<'a, M>) -> Element<'a, M> {
+    let band = container(
+        text(ctx.tr("app-title"))
+            .size(ctx.text(text_size::COMMUNE))
+            .font(font::BOLD),
+    )
+    .padding([12.0, size::EDGE])
+    .height(size::HEADER)
+    .width(Length::Fill)
+    .align_y(Alignment::Center)
+    .style(theme::header);
+    let mut page = column![band];
+    if let Some(Banner::StorageUnavailable) = ctx.banner {
+        page = page.push(strip(
+            ctx,
+            ctx.tr("storage-unavailable"),
+            theme::alert_banner,
+        ));
+    }
+    page.push(
+        container(body)
+            .padding(size::EDGE)
+            .width(Length::Fill)
+            .height(Length::Fill),
+    )
+    .into()
+}
+
 /// Header band, optional banners, then the body filling the rest.
 pub fn page<'a, M: Clone + 'a>(
     ctx: &Context<'_>,

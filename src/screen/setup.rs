@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Length, Size};
 
-use super::{Context, page, primary, title};
+use super::{Context, primary, title};
 use crate::font;
 use crate::theme::{self, size, text_size};
 use crate::widget::Element;
@@ -247,7 +247,7 @@ impl State {
                 .align_y(Alignment::Start),
         ]
         .spacing(14);
-        page(ctx, None, body.into())
+        super::setup_page(ctx, body.into())
     }
 }
 
