@@ -1317,6 +1317,16 @@ fn every_tap_target_is_at_least_nine_millimetres() {
             let min = nine_mm(&config, w, h);
             let targets = tap_targets(&kiosk.app, logical);
             assert!(!targets.is_empty(), "{screen}: nothing to tap was found");
+            if let Some((label, width, height)) = targets
+                .iter()
+                .min_by(|a, b| a.1.min(a.2).total_cmp(&b.1.min(b.2)))
+            {
+                eprintln!(
+                    "{screen} at {w}x{h}: {} targets, the smallest {label:?} {width}x{height} units = {:.1} mm",
+                    targets.len(),
+                    width.min(*height) * 9.0 / min
+                );
+            }
             for (label, width, height) in targets {
                 assert!(
                     width >= min && height >= min,
