@@ -237,6 +237,8 @@ pub struct App {
     look: Look,
     /// A finger on the question or a level of the home screen.
     hold: Option<Hold>,
+    /// The day old call-back numbers were last looked for.
+    numbers_checked_on: Option<chrono::NaiveDate>,
     /// Plays the spoken prompts.
     speaker: crate::audio::Speaker,
     /// The prompt read aloud last: (language, i18n key).
@@ -276,6 +278,7 @@ impl App {
             language: Language::default_language(),
             look: Look::default(),
             hold: None,
+            numbers_checked_on: None,
             speaker: setup.speaker,
             last_prompt: None,
             screen: if setup.setup_mode {
@@ -1242,7 +1245,7 @@ impl App {
 
     fn on_tick(&mut self, now: Now) -> Task<Message> {
         self.notifier.tick(now.instant);
-        let retries = self.retry_due(now);
+        let retries = Task::batch([self.retry_due(now), self.erase_old_numbers_daily(now)]);
         let idle = now.instant.saturating_duration_since(self.last_touch)
             >= Duration::from_secs(self.config.timing.idle_timeout_secs);
         let timers = match &self.screen {
@@ -1320,6 +1323,28 @@ impl App {
             }
         };
         Task::batch([retries, timers])
+    }
+
+    /// Once a day (and at the first tick), erases call-back numbers kept longer than
+    /// `terminal.callback_keep_days` without reaching a server.
+    fn erase_old_numbers_daily(&mut self, now: Now) -> Task<Message> {
+        let today = now.wall.date_naive();
+        if self.numbers_checked_on == Some(today) || !matches!(self.storage, Storage::Ready) {
+            return Task::none();
+        }
+        self.numbers_checked_on = Some(today);
+        let cutoff =
+            now.wall - chrono::Duration::days(i64::from(self.config.terminal.callback_keep_days));
+        Task::perform(
+            self.writer
+                .run(move |store| store?.erase_old_callback_numbers(cutoff)),
+            |result| {
+                if let Err(error) = result {
+                    tracing::error!(%error, "cannot erase old call-back numbers");
+                }
+            },
+        )
+        .discard()
     }
 
     /// Reads the question or level under a finger held long enough, once per hold.

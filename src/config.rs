@@ -107,6 +107,9 @@ pub struct TerminalSection {
     pub log_keep_days: u16,
     /// Read the question and the levels aloud on tap-and-hold (silent without a sound card).
     pub read_aloud: bool,
+    /// Days a complaint's call-back number is kept on a terminal that could not send it to a
+    /// server (a sent number is erased at once).
+    pub callback_keep_days: u16,
 }
 
 impl Default for TerminalSection {
@@ -120,6 +123,7 @@ impl Default for TerminalSection {
             supervisor_pin_hash: None,
             log_keep_days: 30,
             read_aloud: false,
+            callback_keep_days: 30,
         }
     }
 }
@@ -334,6 +338,9 @@ impl TerminalConfig {
         }
         if self.terminal.id.trim().is_empty() || self.terminal.id.len() > 64 {
             return invalid("terminal.id", "must be 1 to 64 characters");
+        }
+        if !(1..=365).contains(&self.terminal.callback_keep_days) {
+            return invalid("terminal.callback_keep_days", "must be between 1 and 365");
         }
         if !(1..=3650).contains(&self.terminal.log_keep_days) {
             return invalid("terminal.log_keep_days", "must be between 1 and 3650");

@@ -946,3 +946,39 @@ fn feedback_is_stored_and_the_number_is_erased_once_the_server_holds_it() {
         .expect("count");
     assert_eq!(numbers, 0);
 }
+
+/// A number that never reached a server is erased after the keeping time; the chain stays
+/// whole and the rating keeps its complaint and consent.
+#[test]
+fn call_back_numbers_past_their_keeping_time_are_erased() {
+    use hailong::store::Feedback;
+    use hailong_protocol::Callback;
+
+    let dir = temp();
+    let mut store = open(&db(&dir));
+    let mut old = draft(Some("q1"), at(0));
+    old.feedback = Feedback {
+        comment: None,
+        complaint: true,
+        callback: Some(Callback {
+            phone: "0912345678".to_owned(),
+            consent_version: "pakn-2026-01:vi".to_owned(),
+        }),
+    };
+    save_sealed(&mut store, &old);
+    let mut recent = old.clone();
+    recent.id = Uuid::now_v7();
+    recent.device_time = at(86_400 * 20);
+    save_sealed(&mut store, &recent);
+
+    // 31 days after the first: only its number is past 30 days.
+    let erased = store
+        .erase_old_callback_numbers(at(86_400 * 31) - TimeDelta::days(30))
+        .expect("erase");
+    assert_eq!(erased, 1);
+    assert!(stored(&store, old.id).phone_erased());
+    assert!(stored(&store, old.id).draft.feedback.complaint);
+    assert!(!stored(&store, recent.id).phone_erased());
+    let (_, breaks) = store.verify_chain(TERMINAL).expect("verify");
+    assert!(breaks.is_empty(), "{breaks:?}");
+}

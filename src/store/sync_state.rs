@@ -120,6 +120,26 @@ impl Store {
         Ok(marked)
     }
 
+    /// Erases the call-back numbers of ratings sealed before `cutoff` that never reached a
+    /// server (an unlinked or long-offline terminal): a number is kept only as long as it can
+    /// still serve its call-back. Returns how many were erased; the digests stay, so the chain
+    /// still verifies.
+    pub fn erase_old_callback_numbers(
+        &mut self,
+        cutoff: DateTime<FixedOffset>,
+    ) -> Result<usize, StoreError> {
+        let erased = self.connection().execute(
+            "DELETE FROM callback_phones WHERE rating_id IN (
+                 SELECT r.id FROM ratings r
+                 WHERE r.seq IS NOT NULL AND r.sealed_at_ms < ?1)",
+            [cutoff.timestamp_millis()],
+        )?;
+        if erased > 0 {
+            tracing::info!(erased, "erased call-back numbers past their keeping time");
+        }
+        Ok(erased)
+    }
+
     /// Sealed ratings of `terminal` the server has not answered for.
     pub fn queue_len(&self, terminal: &str) -> Result<u64, StoreError> {
         let n: i64 = self.connection().query_row(
