@@ -541,6 +541,10 @@ fn tally_sheet(cx: &Context<'_>, tally: &Tally) -> Sheet {
             Cell::Count(tally.flagged),
             Cell::text(cx.tr(flagged_note)),
         ],
+        vec![
+            Cell::text(cx.tr("export-tally-complaints")),
+            Cell::Count(tally.complaints),
+        ],
         Vec::new(),
     ];
     let mut heading_rows = vec![rows.len()];

@@ -190,6 +190,7 @@ pub fn tally_json(query: &TallyQuery, tally: &Tally, names: Names<'_>) -> Value 
         "utc_offset": query.offset.to_string(),
         "include_flagged": query.include_flagged,
         "flagged": tally.flagged,
+        "complaints": tally.complaints,
         "by_level": tally.by_level,
         "by_counter": groups_json(&tally.by_counter, |id| names.counter(id)),
         "by_staff": groups_json(&tally.by_staff, |id| names.staff(id)),
@@ -284,6 +285,13 @@ fn print_tally(i18n: &I18n, query: &TallyQuery, tally: &Tally, names: Names<'_>)
     println!(
         "{}",
         tr(flagged_key, &[("count", tally.flagged.to_string())])
+    );
+    println!(
+        "{}",
+        tr(
+            "cli-tally-complaints",
+            &[("count", tally.complaints.to_string())]
+        )
     );
     let none = i18n.tr(&vi, "export-group-none");
     let groups: [(

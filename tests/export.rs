@@ -225,6 +225,7 @@ fn tally_rows() -> Vec<Vec<E>> {
             E::N(2.0),
             s("Không tính vào tổng hợp"),
         ],
+        vec![s("Số đánh giá có phản ánh, kiến nghị"), E::N(0.0)],
         vec![],
         [
             "Nhóm",
@@ -419,7 +420,7 @@ fn xlsx_with_flagged_ratings_lists_and_counts_them() {
             .collect()
     };
     assert_eq!(row(5)[2], Data::String("Đã tính vào tổng hợp".into()));
-    let all = row(8);
+    let all = row(9);
     let numbers: Vec<f64> = all[2..]
         .iter()
         .map(|d| match d {

@@ -612,4 +612,5 @@ fn a_complaint_counts_the_dossier_against_the_766_rate_whatever_the_level() {
     assert_eq!(tally.all, figures([0, 1, 0, 1, 2], 4, 3));
     assert_eq!(tally.all.sipas_share(), Some(3.0 / 4.0));
     assert_eq!(tally.all.rate_766(), Some(1.0 / 4.0));
+    assert_eq!(tally.complaints, 3, "c1, c3, c4");
 }

@@ -126,6 +126,8 @@ pub struct Tally {
     pub per_day: Vec<(NaiveDate, u64, u64)>,
     /// Flagged ratings in the range (counted above only when the query includes them).
     pub flagged: u64,
+    /// Ratings counted that carry a complaint (phản ánh, kiến nghị).
+    pub complaints: u64,
 }
 
 fn sentiment_index(sentiment: Sentiment) -> usize {
@@ -286,6 +288,7 @@ impl Store {
             // A complaint (phản ánh, kiến nghị) counts the dossier against the 766 rate
             // whatever the level.
             let complaint: bool = row.get(10)?;
+            tally.complaints += u64::from(complaint);
             let sentiment = level.sentiment();
             let index = sentiment_index(sentiment);
             levels[usize::from(level.count)][usize::from(level.value)] += 1;
