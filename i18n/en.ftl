@@ -186,6 +186,17 @@ export-csv = Export CSV
 export-done = Wrote { $file }
 export-target-usb = Files go to the USB stick { $label }
 export-target-local = No USB stick: files go to the terminal's exports folder
+export-stick = USB { $label }
+export-rescan = Look for USB again
+export-looking = Looking for USB sticks…
+export-with-phone = Include call-back numbers
+export-error-stick-gone = The USB stick { $label } is gone (pulled out?). Nothing was written and no rating is lost: plug it in again, tap "Look for USB again" and export again.
+answers-title = Ratings one by one (supervisor only)
+answers-none = No ratings on these days.
+answers-more = and { $count } more (all of them are in the export)
+answers-complaint = Complaint
+answers-reasons = Reasons: { $reasons }
+answers-comment = Comment: "{ $comment }"
 
 # First start: provisioning the terminal (technicians).
 app-title = Hài Lòng · Citizen satisfaction terminal

@@ -187,6 +187,17 @@ export-csv = Xuất CSV
 export-done = Đã ghi { $file }
 export-target-usb = Tệp sẽ được ghi vào USB { $label }
 export-target-local = Chưa thấy USB: tệp được ghi vào thư mục exports của máy
+export-stick = USB { $label }
+export-rescan = Tìm lại USB
+export-looking = Đang tìm USB…
+export-with-phone = Kèm số điện thoại gọi lại
+export-error-stick-gone = Không thấy USB { $label } nữa (đã rút ra?). Chưa ghi tệp nào và không mất đánh giá nào: cắm lại USB, bấm "Tìm lại USB" rồi xuất lại.
+answers-title = Từng đánh giá (chỉ giám sát viên xem được)
+answers-none = Không có đánh giá nào trong những ngày này.
+answers-more = và { $count } đánh giá khác (xem đủ trong tệp xuất)
+answers-complaint = Phản ánh, kiến nghị
+answers-reasons = Lý do: { $reasons }
+answers-comment = Góp ý: "{ $comment }"
 
 # First start: provisioning the terminal (technicians).
 app-title = Hài Lòng · Máy đánh giá sự hài lòng của người dân

@@ -22,7 +22,7 @@ use crate::screen::{
 };
 use crate::staff::{self as staff_mode, Lockout, Role};
 use crate::store::duty::Shift;
-use crate::store::tally::{Tally, TallyQuery};
+use crate::store::tally::{Individuals, Tally, TallyQuery};
 use crate::store::{OpenReport, RatingDraft, Saved, Seal, SealCause, StoreError, Writer};
 use crate::survey::{Level, QuestionSet, Step};
 use crate::sync;
@@ -134,6 +134,10 @@ pub enum Message {
     PinChecked(Option<Role>),
     /// A tally for the dashboard.
     TallyLoaded(staff::Range, Result<Tally, StoreError>),
+    /// The individual ratings of a range, for the supervisor (with flagged ones or not).
+    AnswersLoaded(staff::Range, bool, Result<Individuals, StoreError>),
+    /// USB sticks found for exports.
+    SticksFound(Vec<std::path::PathBuf>),
     /// The shifts per counter, read from the store.
     ShiftsLoaded(Result<BTreeMap<String, Shift>, StoreError>),
     /// An export finished.
@@ -227,9 +231,8 @@ pub struct App {
     /// Shifts per counter as recorded by staff.
     shifts: BTreeMap<String, Shift>,
     config_dir: std::path::PathBuf,
+    /// Folders that count as USB sticks besides the mounted ones (tests, portable installs).
     usb_roots: Vec<std::path::PathBuf>,
-    /// The USB stick exports go to, looked up at sign-in (not while drawing).
-    usb_label: Option<String>,
     kiosk: bool,
     scale: f32,
     language: Language,
@@ -273,7 +276,6 @@ impl App {
             shifts: BTreeMap::new(),
             config_dir: setup.config_dir,
             usb_roots: setup.usb_roots.clone(),
-            usb_label: None,
             kiosk: setup.kiosk,
             language: Language::default_language(),
             look: Look::default(),
@@ -426,6 +428,25 @@ impl App {
                 }
                 Task::none()
             }
+            Message::AnswersLoaded(range, flagged, result) => {
+                if let Screen::Staff(state) = &mut self.screen
+                    && state.range == range
+                    && state.include_flagged == flagged
+                    && state.role.is_supervisor()
+                {
+                    match result {
+                        Ok(answers) => state.answers = Some(answers),
+                        Err(error) => state.notice = Some(error.to_string()),
+                    }
+                }
+                Task::none()
+            }
+            Message::SticksFound(sticks) => {
+                if let Screen::Staff(state) = &mut self.screen {
+                    state.sticks_found(sticks);
+                }
+                Task::none()
+            }
             Message::ShiftsLoaded(result) => {
                 match result {
                     Ok(shifts) => self.shifts = shifts,
@@ -434,6 +455,12 @@ impl App {
                 Task::none()
             }
             Message::Exported(result) => {
+                // A stick pulled out: the list shows what is still there.
+                let rescan = if matches!(result, Err(ExportError::StickGone(_))) {
+                    self.find_sticks()
+                } else {
+                    Task::none()
+                };
                 if let Screen::Staff(state) = &mut self.screen {
                     state.notice = Some(match result {
                         Ok(exported) => self.i18n.tr_args(
@@ -452,7 +479,7 @@ impl App {
                         Err(error) => error.message(&self.i18n, &self.language),
                     });
                 }
-                Task::none()
+                rescan
             }
             Message::Key(key, text) => self.on_key(&key, text.as_deref(), now),
             Message::Tick => self.on_tick(now),
@@ -587,13 +614,7 @@ impl App {
         match role {
             Some(role) => {
                 self.lockout.succeeded();
-                self.usb_label = export_target(self.writer.path()).1;
-                let today = now.wall.date_naive();
-                let state = staff::State::new(role, today);
-                let range = state.range;
-                self.screen = Screen::Staff(state);
-                self.moved_on(now);
-                self.load_tally(range, false, now)
+                self.open_dashboard(role, now)
             }
             None => {
                 self.lockout.failed(now.instant);
@@ -608,7 +629,55 @@ impl App {
         }
     }
 
+    /// The dashboard on today, with the tally, the USB sticks and (for the supervisor) the
+    /// individual ratings on their way.
+    fn open_dashboard(&mut self, role: Role, now: Now) -> Task<Message> {
+        let state = staff::State::new(role, now.wall.date_naive());
+        let range = state.range;
+        self.screen = Screen::Staff(state);
+        self.moved_on(now);
+        Task::batch([self.load_tally(range, false, now), self.find_sticks()])
+    }
+
+    /// Looks for USB sticks off the UI thread (/proc/mounts and the disk).
+    fn find_sticks(&self) -> Task<Message> {
+        let roots = self.usb_roots.clone();
+        off_thread(move || provision::usb_sticks(&roots), Message::SticksFound)
+    }
+
+    /// The tally of `range` and, for the supervisor, its individual ratings.
     fn load_tally(&self, range: staff::Range, include_flagged: bool, now: Now) -> Task<Message> {
+        let answers = match &self.screen {
+            Screen::Staff(state) if state.role.is_supervisor() => {
+                self.load_answers(range, include_flagged, now)
+            }
+            _ => Task::none(),
+        };
+        Task::batch([self.load_tally_only(range, include_flagged, now), answers])
+    }
+
+    /// The newest ratings of `range` on the store's thread, for the supervisor's list.
+    fn load_answers(&self, range: staff::Range, include_flagged: bool, now: Now) -> Task<Message> {
+        let (from, to) = range.days(now.wall.date_naive());
+        let query = TallyQuery {
+            from,
+            to,
+            offset: *now.wall.offset(),
+            include_flagged,
+        };
+        Task::perform(
+            self.writer
+                .run(move |store| store?.newest_in(&query, staff::ANSWERS_SHOWN)),
+            move |result| Message::AnswersLoaded(range, include_flagged, result),
+        )
+    }
+
+    fn load_tally_only(
+        &self,
+        range: staff::Range,
+        include_flagged: bool,
+        now: Now,
+    ) -> Task<Message> {
         let (from, to) = range.days(now.wall.date_naive());
         let query = TallyQuery {
             from,
@@ -646,9 +715,15 @@ impl App {
                 self.set_shift(Some(id), now)
             }
             Some(staff::Event::EndShift) => self.set_shift(None, now),
-            Some(staff::Event::Export(format, range, flagged)) => {
-                self.export(format, range, flagged, now)
+            Some(staff::Event::Export(job)) => {
+                let job = staff::ExportJob {
+                    // Whatever the message said, only the supervisor exports personal data.
+                    include_personal: job.include_personal && role.is_supervisor(),
+                    ..job
+                };
+                self.export(job, now)
             }
+            Some(staff::Event::RescanUsb) => self.find_sticks(),
             Some(staff::Event::Technician) => {
                 if role != Role::Supervisor {
                     return Task::none();
@@ -677,13 +752,7 @@ impl App {
                 Task::none()
             }
             Some(technician::Event::SyncNow) => self.sync_now(),
-            Some(technician::Event::Back) => {
-                let state = staff::State::new(Role::Supervisor, now.wall.date_naive());
-                let range = state.range;
-                self.screen = Screen::Staff(state);
-                self.moved_on(now);
-                self.load_tally(range, false, now)
-            }
+            Some(technician::Event::Back) => self.open_dashboard(Role::Supervisor, now),
         }
     }
 
@@ -746,13 +815,14 @@ impl App {
         )
     }
 
-    fn export(
-        &self,
-        format: export::Format,
-        range: staff::Range,
-        include_flagged: bool,
-        now: Now,
-    ) -> Task<Message> {
+    fn export(&self, job: staff::ExportJob, now: Now) -> Task<Message> {
+        let staff::ExportJob {
+            format,
+            range,
+            include_flagged,
+            include_personal,
+            stick,
+        } = job;
         let (from, to) = range.days(now.wall.date_naive());
         let extension = match format {
             export::Format::Xlsx => "xlsx",
@@ -770,23 +840,33 @@ impl App {
             offset: *now.wall.offset(),
             include_flagged,
         };
-        let database = self.writer.path().to_path_buf();
+        let local = local_exports(self.writer.path());
+        let roots = self.usb_roots.clone();
         let config = self.config.clone();
         let i18n = self.i18n.clone();
         Task::perform(
-            // Finding the stick and writing the file happen on the store's thread.
+            // Checking the stick and writing the file happen on the store's thread.
             self.writer.run(move |store| {
                 let store = store?;
-                let (folder, _) = export_target(&database);
-                if let Err(error) = std::fs::create_dir_all(&folder) {
-                    return Ok(Err(ExportError::Write {
-                        path: folder.clone(),
-                        reason: error.to_string(),
-                    }));
-                }
+                let folder = match stick {
+                    // A stick pulled out since it was found: say so, write nothing.
+                    Some(stick) if !provision::stick_present(&stick, &roots) => {
+                        return Ok(Err(ExportError::StickGone(stick)));
+                    }
+                    Some(stick) => stick,
+                    None => {
+                        if let Err(error) = std::fs::create_dir_all(&local) {
+                            return Ok(Err(ExportError::Write {
+                                path: local.clone(),
+                                reason: error.to_string(),
+                            }));
+                        }
+                        local
+                    }
+                };
                 let request = export::ExportRequest {
                     query,
-                    include_personal: false,
+                    include_personal,
                     format,
                     output: folder.join(&file_name),
                 };
@@ -1561,10 +1641,6 @@ impl App {
             duty,
             on_duty_here,
             sync,
-            export_folder: match &self.usb_label {
-                Some(label) => tr_args("export-target-usb", &[("label", label.clone())]),
-                None => tr("export-target-local"),
-            },
         }
     }
 
@@ -1628,27 +1704,12 @@ impl App {
     }
 }
 
-/// Where exports go: the first USB stick mounted under /media or /run/media, else the
-/// `exports` folder beside the database. The name is the stick's label. Reads /proc/mounts:
-/// call it off the UI thread or once per sign-in.
-pub fn export_target(database: &std::path::Path) -> (std::path::PathBuf, Option<String>) {
-    let stick = provision::usb_mounts().into_iter().next();
-    match stick {
-        Some(path) => {
-            let label = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            (path, Some(label))
-        }
-        None => (
-            database.parent().map_or_else(
-                || std::path::PathBuf::from("exports"),
-                |d| d.join("exports"),
-            ),
-            None,
-        ),
-    }
+/// The terminal's own exports folder, beside the database: where exports go without a stick.
+pub fn local_exports(database: &std::path::Path) -> std::path::PathBuf {
+    database.parent().map_or_else(
+        || std::path::PathBuf::from("exports"),
+        |dir| dir.join("exports"),
+    )
 }
 
 /// Runs blocking work (file I/O, Argon2) on a thread of its own and delivers its result.

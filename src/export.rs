@@ -82,6 +82,8 @@ pub enum ExportError {
     NoFolder(PathBuf),
     #[error("{0} is a folder")]
     IsFolder(PathBuf),
+    #[error("the USB stick {0} is no longer there; nothing was written")]
+    StickGone(PathBuf),
     #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
     #[error("{count} ratings do not fit in an Excel sheet of {max} rows")]
@@ -108,6 +110,11 @@ impl ExportError {
             Self::IsFolder(p) => {
                 i18n.tr_args(language, "export-error-is-folder", &[("path", path(p))])
             }
+            Self::StickGone(p) => i18n.tr_args(
+                language,
+                "export-error-stick-gone",
+                &[("label", crate::provision::stick_label(p))],
+            ),
             Self::Write { path: p, reason } => i18n.tr_args(
                 language,
                 "export-error-write",

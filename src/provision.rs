@@ -193,6 +193,38 @@ pub fn usb_files(extra_roots: &[PathBuf]) -> Vec<PathBuf> {
     files
 }
 
+/// Where exports can go: the mounted USB sticks, then those of `extra_roots` that are folders
+/// (tests and portable installs stand a folder in for a stick). Reads /proc/mounts and the
+/// disk: call it off the UI thread.
+pub fn usb_sticks(extra_roots: &[PathBuf]) -> Vec<PathBuf> {
+    let mut sticks = usb_mounts();
+    for root in extra_roots {
+        if root.is_dir() && !sticks.contains(root) {
+            sticks.push(root.clone());
+        }
+    }
+    sticks
+}
+
+/// A stick by the name it shows in a file manager: its mount folder's name.
+pub fn stick_label(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
+}
+
+/// Whether `stick` is still there to write to: still mounted (an unmounted stick can leave
+/// its empty mount folder behind, and writing there would fill the terminal's own disk), or,
+/// for a folder of `extra_roots`, still a folder.
+pub fn stick_present(stick: &Path, extra_roots: &[PathBuf]) -> bool {
+    if extra_roots.iter().any(|root| root == stick) {
+        stick.is_dir()
+    } else {
+        usb_mounts().iter().any(|mount| mount == stick) && stick.is_dir()
+    }
+}
+
 /// Mount points of USB sticks (under /media or /run/media), as /proc/mounts lists them.
 pub fn usb_mounts() -> Vec<PathBuf> {
     let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();

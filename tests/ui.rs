@@ -847,6 +847,346 @@ fn staff_export_an_excel_report_from_the_dashboard() {
     assert!(std::fs::metadata(&written).expect("written").len() > 1000);
 }
 
+// ---- USB sticks, the supervisor's view, personal data (issue 4) ---------------------------
+
+impl Kiosk {
+    /// A seeded kiosk on which these folders count as USB sticks.
+    fn seeded_with_sticks(sticks: &[&str]) -> (Self, Vec<PathBuf>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("hailong.db");
+        seed(&database);
+        let roots: Vec<PathBuf> = sticks
+            .iter()
+            .map(|name| {
+                let stick = dir.path().join("media").join(name);
+                std::fs::create_dir_all(&stick).expect("stick");
+                stick
+            })
+            .collect();
+        let kiosk = Self::with_setup(TerminalConfig::demo(), dir, database, false, roots.clone());
+        (kiosk, roots)
+    }
+
+    /// Every text of the screen, the parts scrolled out of view included.
+    fn all_text(&self) -> Vec<String> {
+        let texts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut ui = Simulator::with_size(font::settings(), KIOSK_SMALL, self.app.view());
+        let _ = ui.find(EveryText(texts.clone()));
+        let texts = texts.lock().expect("texts").clone();
+        texts.into_iter().map(|(text, _)| text).collect()
+    }
+
+    fn local_exports(&self) -> PathBuf {
+        self.database.parent().expect("dir").join("exports")
+    }
+
+    /// The dashboard scrolled down by `lines`, as staff scroll it with a finger.
+    fn snapshot_scrolled(&self, name: &str, lines: f32) {
+        use iced::mouse;
+        let mut ui = Simulator::with_size(font::settings(), KIOSK_SMALL, self.app.view());
+        ui.point_at(Point::new(400.0, 500.0));
+        let _ = ui.simulate([iced::Event::Mouse(mouse::Event::WheelScrolled {
+            delta: mouse::ScrollDelta::Lines { x: 0.0, y: -lines },
+        })]);
+        let snapshot = ui.snapshot(&self.app.theme()).expect("snapshot");
+        let base = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/snapshots")
+            .join(name);
+        let file = base.with_file_name(format!("{name}-tiny-skia.png"));
+        if std::env::var_os("HAILONG_UPDATE_SNAPSHOTS").is_some() {
+            let _ = std::fs::remove_file(&file);
+        } else {
+            assert!(
+                file.exists(),
+                "missing snapshot baseline {}",
+                file.display()
+            );
+        }
+        assert!(
+            snapshot.matches_image(&base).expect("compare"),
+            "screen differs from {}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn staff_choose_among_usb_sticks_and_a_pulled_stick_loses_nothing() {
+    let (mut kiosk, sticks) = Kiosk::seeded_with_sticks(&["HOSO-A", "HOSO-B"]);
+    kiosk.sign_in("1111");
+    // Both sticks are listed; the first is chosen until staff tap another.
+    assert!(kiosk.shows("USB HOSO-A"));
+    assert!(kiosk.shows("USB HOSO-B"));
+    assert!(kiosk.shows("Tệp sẽ được ghi vào USB HOSO-A"));
+    kiosk.tap("USB HOSO-B");
+    assert!(kiosk.shows("Tệp sẽ được ghi vào USB HOSO-B"));
+    kiosk.snapshot("staff-dashboard-usb-sticks");
+    kiosk.tap("Xuất Excel");
+    let file = "hai-long-00004-20261123-20261123.xlsx";
+    assert!(kiosk.shows(&format!("Đã ghi {file}")));
+    assert!(std::fs::metadata(sticks[1].join(file)).expect("on B").len() > 1000);
+    assert!(!sticks[0].join(file).exists(), "nothing on A");
+    assert!(!kiosk.local_exports().join(file).exists(), "nothing local");
+
+    // B is pulled out before the next export: a clear message, nothing written anywhere,
+    // every rating still in the store, and the list shows what is left.
+    std::fs::remove_dir_all(&sticks[1]).expect("pull B");
+    kiosk.tap("Xuất CSV");
+    assert!(kiosk.shows(
+        "Không thấy USB HOSO-B nữa (đã rút ra?). Chưa ghi tệp nào và không mất đánh giá nào: \
+         cắm lại USB, bấm \"Tìm lại USB\" rồi xuất lại."
+    ));
+    assert!(!sticks[1].exists(), "no folder made in the stick's place");
+    assert!(!kiosk.local_exports().exists());
+    assert!(!kiosk.shows("USB HOSO-B"));
+    assert!(kiosk.shows("Tệp sẽ được ghi vào USB HOSO-A"));
+    assert_eq!(kiosk.sealed().len(), 30);
+
+    // Plugged in again: "look again" finds it, and the export goes through.
+    std::fs::create_dir_all(&sticks[1]).expect("plug B");
+    kiosk.tap("Tìm lại USB");
+    kiosk.tap("USB HOSO-B");
+    kiosk.tap("Xuất CSV");
+    assert!(
+        sticks[1]
+            .join("hai-long-00004-20261123-20261123.csv")
+            .exists()
+    );
+}
+
+#[test]
+fn without_a_stick_exports_go_to_the_terminal_folder() {
+    let mut kiosk = Kiosk::seeded();
+    kiosk.sign_in("1111");
+    assert!(kiosk.shows("Chưa thấy USB: tệp được ghi vào thư mục exports của máy"));
+    assert!(kiosk.shows("Tìm lại USB"));
+}
+
+const PHONE: &str = "0912345678";
+const COMPLAINT: &str = "Chờ hơn một tiếng mới được nhận hồ sơ, không ai hướng dẫn";
+const PRAISE: &str = "Cán bộ hướng dẫn tận tình, cảm ơn";
+
+/// The seeded morning plus two citizens who wrote something: a word of thanks, and a
+/// complaint with a call-back number given after consent.
+fn seed_feedback(database: &Path) {
+    use hailong::config::Stage;
+    use hailong::store::{Feedback, RatingDraft, Seal};
+    use hailong::survey::Level;
+    seed(database);
+    let (mut store, _) = Store::open(database, wall_clock()).expect("open");
+    let written = [
+        (
+            "2026-11-23T11:20:00+07:00",
+            3,
+            vec![],
+            Feedback {
+                comment: Some(PRAISE.into()),
+                ..Feedback::default()
+            },
+        ),
+        (
+            "2026-11-23T11:42:00+07:00",
+            1,
+            vec!["cho-lau".to_owned(), "huong-dan".to_owned()],
+            Feedback {
+                comment: Some(COMPLAINT.into()),
+                complaint: true,
+                callback: Some(hailong_protocol::Callback {
+                    phone: PHONE.into(),
+                    consent_version: "pakn-2026-01:vi".into(),
+                }),
+            },
+        ),
+    ];
+    for (at, level, reasons, feedback) in written {
+        let tapped = DateTime::parse_from_rfc3339(at).expect("time");
+        let draft = RatingDraft {
+            id: uuid::Uuid::now_v7(),
+            terminal_id: "demo".into(),
+            commune_code: "00004".into(),
+            counter_id: Some("q1".into()),
+            staff_id: Some("nv-lan".into()),
+            field_id: Some("ho-tich".into()),
+            dossier_code: None,
+            stage: Stage::Return,
+            question_set_id: "nhanh-3".into(),
+            question_set_version: 1,
+            level: Level::new(level, 3).expect("level"),
+            answers: vec![],
+            reasons,
+            language: "vi".into(),
+            device_time: tapped,
+            feedback,
+        };
+        let seal = Seal {
+            cause: SealCause::Completed,
+            at: tapped + chrono::Duration::seconds(50),
+            repeat_interval: Duration::from_secs(20),
+        };
+        let _ = store.save(&draft, Some(&seal)).expect("save");
+    }
+}
+
+impl Kiosk {
+    fn seeded_with_feedback() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("hailong.db");
+        seed_feedback(&database);
+        let mut config = TerminalConfig::demo();
+        config.demo = false;
+        Self::at(config, dir, database)
+    }
+
+    fn says(&self, part: &str) -> bool {
+        self.all_text().iter().any(|text| text.contains(part))
+    }
+}
+
+#[test]
+fn staff_see_aggregates_only_and_the_supervisor_sees_each_answer_but_never_a_phone() {
+    let mut kiosk = Kiosk::seeded_with_feedback();
+    kiosk.sign_in("1111");
+    let Screen::Staff(state) = kiosk.app.screen() else {
+        panic!("dashboard expected");
+    };
+    assert_eq!(state.tally.as_ref().map(|t| t.all.total), Some(32));
+    assert_eq!(
+        state.answers, None,
+        "nothing individual is even read for staff"
+    );
+    for private in [COMPLAINT, PRAISE, PHONE, "Từng đánh giá"] {
+        assert!(!kiosk.says(private), "staff must not see {private:?}");
+    }
+    assert!(!kiosk.shows("Kèm số điện thoại gọi lại"));
+    kiosk.sign_out();
+
+    kiosk.sign_in("9999");
+    assert!(kiosk.says("Từng đánh giá (chỉ giám sát viên xem được)"));
+    assert!(kiosk.says(&format!("Góp ý: \"{COMPLAINT}\"")));
+    assert!(kiosk.says(&format!("Góp ý: \"{PRAISE}\"")));
+    assert!(
+        kiosk.says(
+            "11:42 23/11 · Quầy số 1 · Nguyễn Thị Lan · Không hài lòng · Phản ánh, kiến nghị"
+        )
+    );
+    assert!(
+        kiosk.says("Lý do: Thời gian chờ đợi lâu; Hướng dẫn chưa rõ ràng, phải đi lại nhiều lần")
+    );
+    // Newest first, 50 at most, the rest counted.
+    let Screen::Staff(state) = kiosk.app.screen() else {
+        panic!("dashboard expected");
+    };
+    let answers = state.answers.as_ref().expect("answers read");
+    assert_eq!(answers.total, 32);
+    assert_eq!(answers.newest[0].comment.as_deref(), Some(COMPLAINT));
+    assert!(
+        answers
+            .newest
+            .windows(2)
+            .all(|w| w[0].device_time >= w[1].device_time)
+    );
+    // The number is on disk for the call-back, and on no screen.
+    for text in kiosk.all_text() {
+        assert!(!text.contains(PHONE), "the phone shows in {text:?}");
+        assert!(!text.contains("pakn-2026"), "the consent shows in {text:?}");
+    }
+    kiosk.snapshot_scrolled("staff-dashboard-supervisor-answers", 12.0);
+    // 7 days: the list follows the range.
+    kiosk.tap("7 ngày");
+    assert!(kiosk.says(&format!("Góp ý: \"{PRAISE}\"")));
+    kiosk.tap("Tính cả nghi lặp");
+    assert!(kiosk.says(&format!("Góp ý: \"{PRAISE}\"")));
+}
+
+#[test]
+fn the_supervisor_list_is_capped_and_counts_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = dir.path().join("hailong.db");
+    seed(&database);
+    seed_more(&database, 40);
+    let mut kiosk = Kiosk::at(TerminalConfig::demo(), dir, database);
+    kiosk.sign_in("9999");
+    let Screen::Staff(state) = kiosk.app.screen() else {
+        panic!("dashboard expected");
+    };
+    let answers = state.answers.as_ref().expect("answers read");
+    assert_eq!(answers.total, 70);
+    assert_eq!(answers.newest.len(), 50);
+    assert!(kiosk.says("và 20 đánh giá khác (xem đủ trong tệp xuất)"));
+}
+
+/// `count` more ratings in the afternoon of the test day, a minute apart at counter 2.
+fn seed_more(database: &Path, count: u32) {
+    use hailong::config::Stage;
+    use hailong::store::{RatingDraft, Seal};
+    use hailong::survey::Level;
+    let (mut store, _) = Store::open(database, wall_clock()).expect("open");
+    let afternoon = DateTime::parse_from_rfc3339("2026-11-23T13:30:00+07:00").expect("time");
+    for i in 0..count {
+        let tapped = afternoon + chrono::Duration::minutes(i64::from(i));
+        let draft = RatingDraft {
+            id: uuid::Uuid::now_v7(),
+            terminal_id: "demo".into(),
+            commune_code: "00004".into(),
+            counter_id: Some("q2".into()),
+            staff_id: Some("nv-minh".into()),
+            field_id: Some("dat-dai".into()),
+            dossier_code: None,
+            stage: Stage::Return,
+            question_set_id: "nhanh-3".into(),
+            question_set_version: 1,
+            level: Level::new(2, 3).expect("level"),
+            answers: vec![],
+            reasons: vec![],
+            language: "vi".into(),
+            device_time: tapped,
+            feedback: Default::default(),
+        };
+        let seal = Seal {
+            cause: SealCause::Completed,
+            at: tapped + chrono::Duration::seconds(20),
+            repeat_interval: Duration::ZERO,
+        };
+        let _ = store.save(&draft, Some(&seal)).expect("save");
+    }
+}
+
+#[test]
+fn only_the_supervisor_exports_call_back_numbers_and_only_when_asked() {
+    let mut kiosk = Kiosk::seeded_with_feedback();
+    let csv = |kiosk: &Kiosk| {
+        let path = kiosk
+            .local_exports()
+            .join("hai-long-00004-20261123-20261123.csv");
+        let text = std::fs::read_to_string(&path).expect("exported");
+        std::fs::remove_file(&path).expect("remove");
+        text
+    };
+    // Staff: no toggle, and even a forged toggle changes nothing.
+    kiosk.sign_in("1111");
+    kiosk.send(Message::Staff(
+        hailong::screen::staff::Message::TogglePersonal,
+    ));
+    kiosk.tap("Xuất CSV");
+    let staff = csv(&kiosk);
+    assert!(staff.contains(COMPLAINT), "comments are in every export");
+    assert!(!staff.contains(PHONE) && !staff.contains("Số điện thoại gọi lại"));
+    kiosk.sign_out();
+
+    // The supervisor without the toggle: no phone either.
+    kiosk.sign_in("9999");
+    kiosk.tap("Xuất CSV");
+    assert!(!csv(&kiosk).contains(PHONE));
+    // With it: the column and the number.
+    kiosk.tap("Kèm số điện thoại gọi lại");
+    kiosk.tap("Xuất CSV");
+    let personal = csv(&kiosk);
+    assert!(personal.contains("Số điện thoại gọi lại"));
+    assert!(personal.contains(PHONE));
+    assert!(personal.contains("pakn-2026-01:vi"));
+    assert!(!kiosk.says(PHONE), "exported, still never shown");
+}
+
 // ---- Comments, complaints, and the look (issue 6) ----------------------------------------
 
 impl Kiosk {

@@ -1,6 +1,9 @@
 //! The staff dashboard: today's (or any day's, or the last 7 / 30 days') tallies with charts,
-//! the shift at this counter, the sync in plain words, and the export. Aggregates only: no
-//! individual answer is shown here.
+//! the shift at this counter, the sync in plain words, and the export to a USB stick staff
+//! choose. Staff see aggregates only; the supervisor also sees the range's individual ratings
+//! (never a call-back number) and may export the personal columns.
+
+use std::path::PathBuf;
 
 use chrono::{Days, NaiveDate};
 use iced::widget::{button, column, container, row, scrollable, text};
@@ -10,11 +13,14 @@ use super::{Context, page};
 use crate::export::Format;
 use crate::font;
 use crate::staff::Role;
-use crate::store::tally::Tally;
+use crate::store::tally::{Individuals, Tally};
 use crate::survey::Sentiment;
 use crate::theme::{self, size, text_size};
 use crate::widget::Element;
 use crate::widget::chart;
+
+/// How many individual ratings the supervisor's list shows; the rest are counted.
+pub const ANSWERS_SHOWN: usize = 50;
 
 /// The days shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +60,26 @@ pub struct State {
     pub today: NaiveDate,
     /// Count suspected repeats too (left out by default).
     pub include_flagged: bool,
+    /// USB sticks found at sign-in or by the last rescan; `None` while looking.
+    pub sticks: Option<Vec<PathBuf>>,
+    /// The stick exports go to; `None`: the terminal's own exports folder.
+    pub chosen: Option<PathBuf>,
+    /// Supervisor only: exports carry the call-back numbers and consent versions.
+    pub include_personal: bool,
+    /// Supervisor only: the range's individual ratings, newest first, once read.
+    pub answers: Option<Individuals>,
+}
+
+/// An export as staff asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportJob {
+    pub format: Format,
+    pub range: Range,
+    pub include_flagged: bool,
+    /// With the personal columns (only ever true for the supervisor).
+    pub include_personal: bool,
+    /// The stick chosen; `None`: the terminal's exports folder.
+    pub stick: Option<PathBuf>,
 }
 
 /// What staff can do here.
@@ -67,6 +93,12 @@ pub enum Message {
     Export(Format),
     /// Count suspected repeats in the figures, or leave them out.
     ToggleFlagged,
+    /// Export to this stick.
+    ChooseStick(PathBuf),
+    /// Look for USB sticks again.
+    RescanUsb,
+    /// Supervisor only: put the call-back numbers in exports, or leave them out.
+    TogglePersonal,
     /// Open the technician screen (supervisor only).
     Technician,
     SignOut,
@@ -79,7 +111,9 @@ pub enum Event {
     Load(Range, bool),
     StartShift,
     EndShift,
-    Export(Format, Range, bool),
+    Export(ExportJob),
+    /// Look for USB sticks (off the UI thread).
+    RescanUsb,
     /// Open the technician screen.
     Technician,
     SignOut,
@@ -96,8 +130,6 @@ pub struct Facts {
     pub on_duty_here: bool,
     /// The sync in plain words, one line each.
     pub sync: Vec<String>,
-    /// Where exports go.
-    pub export_folder: String,
 }
 
 impl State {
@@ -110,7 +142,19 @@ impl State {
             notice: None,
             today,
             include_flagged: false,
+            sticks: None,
+            chosen: None,
+            include_personal: false,
+            answers: None,
         }
+    }
+
+    /// The sticks found: the one chosen stays chosen while it is there, else the first.
+    pub fn sticks_found(&mut self, sticks: Vec<PathBuf>) {
+        if !self.chosen.as_ref().is_some_and(|c| sticks.contains(c)) {
+            self.chosen = sticks.first().cloned();
+        }
+        self.sticks = Some(sticks);
     }
 
     /// Handles a message.
@@ -129,7 +173,27 @@ impl State {
             Message::StartShift => return Some(Event::StartShift),
             Message::EndShift => return Some(Event::EndShift),
             Message::Export(format) => {
-                return Some(Event::Export(format, self.range, self.include_flagged));
+                return Some(Event::Export(ExportJob {
+                    format,
+                    range: self.range,
+                    include_flagged: self.include_flagged,
+                    include_personal: self.include_personal && self.role.is_supervisor(),
+                    stick: self.chosen.clone(),
+                }));
+            }
+            Message::ChooseStick(path) => {
+                if self.sticks.as_ref().is_some_and(|s| s.contains(&path)) {
+                    self.chosen = Some(path);
+                }
+                return None;
+            }
+            Message::RescanUsb => {
+                self.sticks = None;
+                return Some(Event::RescanUsb);
+            }
+            Message::TogglePersonal => {
+                self.include_personal = !self.include_personal && self.role.is_supervisor();
+                return None;
             }
             Message::SignOut => return Some(Event::SignOut),
             Message::Technician => {
@@ -142,6 +206,7 @@ impl State {
         };
         self.range = range;
         self.tally = None;
+        self.answers = None;
         Some(Event::Load(range, self.include_flagged))
     }
 
@@ -197,6 +262,12 @@ impl State {
             self.groups(ctx),
         ]
         .spacing(12);
+        // Individual answers are the supervisor's only.
+        let body = if self.role.is_supervisor() {
+            body.push(self.answers(ctx))
+        } else {
+            body
+        };
         page(
             ctx,
             Some(header_extra),
@@ -494,11 +565,17 @@ impl State {
                 small_button(ctx.tr("export-csv"), Message::Export(Format::Csv), false),
             ]
             .spacing(12),
-            text(facts.export_folder.clone())
-                .size(text_size::SMALL)
-                .style(theme::muted_text),
         ]
         .spacing(8);
+        // Personal data leaves the terminal only when the supervisor asks for it.
+        if self.role.is_supervisor() {
+            export = export.push(small_button(
+                ctx.tr("export-with-phone"),
+                Message::TogglePersonal,
+                self.include_personal,
+            ));
+        }
+        export = export.push(self.sticks(ctx));
         if let Some(notice) = &self.notice {
             export = export.push(text(notice.clone()).size(text_size::SMALL).font(font::BOLD));
         }
@@ -509,11 +586,145 @@ impl State {
                 .style(theme::card)
                 .into()
         };
-        column![boxed(duty.into()), boxed(sync.into()), boxed(export.into())]
+        column![boxed(duty.into()), boxed(export.into()), boxed(sync.into())]
             .spacing(10)
             .width(390)
             .into()
     }
+}
+
+impl State {
+    /// The USB sticks to choose from (the chosen one highlighted), where the file will go,
+    /// and the rescan.
+    fn sticks<'a>(&self, ctx: &Context<'_>) -> Element<'a, Message> {
+        let mut list = row![].spacing(8);
+        let target = match (&self.sticks, &self.chosen) {
+            (None, _) => ctx.tr("export-looking"),
+            (Some(_), Some(chosen)) => ctx.tr_args(
+                "export-target-usb",
+                &[("label", crate::provision::stick_label(chosen))],
+            ),
+            (Some(_), None) => ctx.tr("export-target-local"),
+        };
+        for stick in self.sticks.iter().flatten() {
+            list = list.push(small_button(
+                ctx.tr_args(
+                    "export-stick",
+                    &[("label", crate::provision::stick_label(stick))],
+                ),
+                Message::ChooseStick(stick.clone()),
+                self.chosen.as_ref() == Some(stick),
+            ));
+        }
+        list = list.push(small_button(
+            ctx.tr("export-rescan"),
+            Message::RescanUsb,
+            false,
+        ));
+        column![
+            list.wrap().vertical_spacing(8),
+            text(target).size(text_size::SMALL).style(theme::muted_text),
+        ]
+        .spacing(8)
+        .into()
+    }
+
+    /// The range's ratings one by one, newest first: the supervisor's view. Never a
+    /// call-back number: [`Individuals`] does not carry one.
+    fn answers<'a>(&self, ctx: &Context<'_>) -> Element<'a, Message> {
+        let mut list = column![
+            text(ctx.tr("answers-title"))
+                .size(text_size::BODY)
+                .font(font::BOLD)
+        ]
+        .spacing(10);
+        match &self.answers {
+            None => list = list.push(text(ctx.tr("chart-loading")).size(text_size::SMALL)),
+            Some(answers) if answers.newest.is_empty() => {
+                list = list.push(
+                    text(ctx.tr("answers-none"))
+                        .size(text_size::SMALL)
+                        .style(theme::muted_text),
+                );
+            }
+            Some(answers) => {
+                for answer in &answers.newest {
+                    list = list.push(answer_row(ctx, answer));
+                }
+                let more = answers.total.saturating_sub(answers.newest.len() as u64);
+                if more > 0 {
+                    list = list.push(
+                        text(ctx.tr_args("answers-more", &[("count", more.to_string())]))
+                            .size(text_size::SMALL)
+                            .font(font::BOLD),
+                    );
+                }
+            }
+        }
+        container(list)
+            .padding(12)
+            .width(Length::Fill)
+            .style(theme::card)
+            .into()
+    }
+}
+
+/// One rating: time, counter, staff member, level (face and word), then reasons, the
+/// complaint mark and the comment.
+fn answer_row<'a>(
+    ctx: &Context<'_>,
+    answer: &crate::store::tally::Individual,
+) -> Element<'a, Message> {
+    let sentiment = answer.level.sentiment();
+    let mut facts = vec![answer.device_time.format("%H:%M %d/%m").to_string()];
+    if let Some(counter) = &answer.counter_id {
+        facts.push(
+            ctx.config
+                .counter(counter)
+                .map_or_else(|| counter.clone(), |c| c.name.get(ctx.language).to_owned()),
+        );
+    }
+    if let Some(staff) = &answer.staff_id {
+        facts.push(
+            ctx.config
+                .staff_member(staff)
+                .map_or_else(|| staff.clone(), |s| s.name.clone()),
+        );
+    }
+    facts.push(ctx.tr(sentiment.label_key()));
+    if answer.complaint {
+        facts.push(ctx.tr("answers-complaint"));
+    }
+    let mut lines = column![
+        text(facts.join(" · "))
+            .size(text_size::SMALL)
+            .font(font::BOLD)
+    ]
+    .spacing(2);
+    if !answer.reasons.is_empty() {
+        let reasons: Vec<String> = answer
+            .reasons
+            .iter()
+            .map(|id| reason_text(ctx, id))
+            .collect();
+        lines = lines.push(
+            text(ctx.tr_args("answers-reasons", &[("reasons", reasons.join("; "))]))
+                .size(text_size::SMALL),
+        );
+    }
+    if let Some(comment) = &answer.comment {
+        lines = lines.push(
+            text(ctx.tr_args("answers-comment", &[("comment", comment.clone())]))
+                .size(text_size::SMALL),
+        );
+    }
+    row![
+        crate::widget::face::face(sentiment, 28.0),
+        lines.width(Length::Fill)
+    ]
+    .spacing(10)
+    .align_y(Alignment::Start)
+    .into()
 }
 
 /// Staff screens are denser than the citizen's, but stay well above 9 mm.

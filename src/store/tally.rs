@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use chrono::{Days, FixedOffset, NaiveDate, TimeZone};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, TimeZone};
 use rusqlite::params;
 use rusqlite::types::ValueRef;
 use serde::Serialize;
@@ -130,6 +130,48 @@ pub struct Tally {
     pub complaints: u64,
 }
 
+/// One rating as the supervisor sees it on the dashboard. Deliberately without the call-back
+/// number and its consent: those never reach a screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Individual {
+    pub seq: u64,
+    /// The device clock when the level was tapped.
+    pub device_time: DateTime<FixedOffset>,
+    pub counter_id: Option<String>,
+    pub staff_id: Option<String>,
+    pub level: Level,
+    /// Reason ids.
+    pub reasons: Vec<String>,
+    /// Marked as a complaint (phản ánh, kiến nghị).
+    pub complaint: bool,
+    pub comment: Option<String>,
+}
+
+impl From<StoredRating> for Individual {
+    fn from(rating: StoredRating) -> Self {
+        let draft = rating.draft;
+        Self {
+            seq: rating.seq.unwrap_or_default(),
+            device_time: draft.device_time,
+            counter_id: draft.counter_id,
+            staff_id: draft.staff_id,
+            level: draft.level,
+            reasons: draft.reasons,
+            complaint: draft.feedback.complaint,
+            comment: draft.feedback.comment,
+        }
+    }
+}
+
+/// The newest ratings of a range and how many it holds in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Individuals {
+    /// Newest first.
+    pub newest: Vec<Individual>,
+    /// Ratings in the range (shown: `newest.len()`).
+    pub total: u64,
+}
+
 fn sentiment_index(sentiment: Sentiment) -> usize {
     match sentiment {
         Sentiment::VeryUnsatisfied => 0,
@@ -224,6 +266,35 @@ impl Store {
              ORDER BY r.device_time_ms, r.seq",
             params![start, end, query.include_flagged],
         )
+    }
+
+    /// The newest `limit` sealed ratings of `query`'s days (by the device clock, then the
+    /// sequence), as the supervisor reads them, and how many the range holds. Call-back numbers
+    /// stay here: [`Individual`] has no place for one.
+    pub fn newest_in(&self, query: &TallyQuery, limit: usize) -> Result<Individuals, StoreError> {
+        let (start, end) = query.bounds_ms();
+        let condition = "WHERE r.device_time_ms >= ?1 AND r.device_time_ms < ?2
+               AND r.seq IS NOT NULL
+               AND (?3 OR NOT (r.suspected_repeat OR r.dossier_repeat))";
+        let total: i64 = self.connection().query_row(
+            &format!("SELECT count(*) FROM ratings r {condition}"),
+            params![start, end, query.include_flagged],
+            |row| row.get(0),
+        )?;
+        let newest = super::rating::select(
+            self.connection(),
+            &format!("{condition} ORDER BY r.device_time_ms DESC, r.seq DESC LIMIT ?4"),
+            params![
+                start,
+                end,
+                query.include_flagged,
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
+        )?;
+        Ok(Individuals {
+            newest: newest.into_iter().map(Individual::from).collect(),
+            total: u64::try_from(total).unwrap_or(0),
+        })
     }
 
     /// The tally of sealed ratings in `query`'s days.
