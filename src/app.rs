@@ -138,6 +138,8 @@ pub enum Message {
     AnswersLoaded(staff::Range, bool, Result<Individuals, StoreError>),
     /// USB sticks found for exports.
     SticksFound(Vec<std::path::PathBuf>),
+    /// The staff photos of the configuration in use, decoded.
+    PhotosLoaded(crate::photo::Photos),
     /// The shifts per counter, read from the store.
     ShiftsLoaded(Result<BTreeMap<String, Shift>, StoreError>),
     /// An export finished.
@@ -233,6 +235,10 @@ pub struct App {
     config_dir: std::path::PathBuf,
     /// Folders that count as USB sticks besides the mounted ones (tests, portable installs).
     usb_roots: Vec<std::path::PathBuf>,
+    /// Staff photos, decoded off the UI thread.
+    photos: crate::photo::Photos,
+    /// The configuration changed (or the app started): read its photos at the next tick.
+    photos_wanted: bool,
     kiosk: bool,
     scale: f32,
     language: Language,
@@ -276,6 +282,8 @@ impl App {
             shifts: BTreeMap::new(),
             config_dir: setup.config_dir,
             usb_roots: setup.usb_roots.clone(),
+            photos: crate::photo::Photos::default(),
+            photos_wanted: true,
             kiosk: setup.kiosk,
             language: Language::default_language(),
             look: Look::default(),
@@ -441,6 +449,10 @@ impl App {
                 }
                 Task::none()
             }
+            Message::PhotosLoaded(photos) => {
+                self.photos = photos;
+                Task::none()
+            }
             Message::SticksFound(sticks) => {
                 if let Screen::Staff(state) = &mut self.screen {
                     state.sticks_found(sticks);
@@ -558,6 +570,7 @@ impl App {
         if let Some(config) = self.pending_config.take() {
             tracing::info!(version = %config.config_version, "applying the new configuration");
             self.config = *config;
+            self.photos_wanted = true;
         }
     }
 
@@ -938,12 +951,17 @@ impl App {
         }
         tracing::info!(terminal = %self.config.terminal.id, "terminal provisioned");
         self.reset(now);
-        self.load_shifts()
+        Task::batch([self.load_shifts(), self.load_photos()])
     }
 
     /// The sync as staff and technicians see it.
     pub fn sync_view(&self) -> &SyncView {
         &self.sync_view
+    }
+
+    /// The staff photos decoded so far.
+    pub fn photos(&self) -> &crate::photo::Photos {
+        &self.photos
     }
 
     /// The configuration in use.
@@ -1325,6 +1343,11 @@ impl App {
 
     fn on_tick(&mut self, now: Now) -> Task<Message> {
         self.notifier.tick(now.instant);
+        let photos = if std::mem::take(&mut self.photos_wanted) {
+            self.load_photos()
+        } else {
+            Task::none()
+        };
         let retries = Task::batch([self.retry_due(now), self.erase_old_numbers_daily(now)]);
         let idle = now.instant.saturating_duration_since(self.last_touch)
             >= Duration::from_secs(self.config.timing.idle_timeout_secs);
@@ -1402,7 +1425,17 @@ impl App {
                 }
             }
         };
-        Task::batch([retries, timers])
+        Task::batch([photos, retries, timers])
+    }
+
+    /// Reads and decodes the staff photos of the configuration in use, off the UI thread.
+    pub fn load_photos(&self) -> Task<Message> {
+        let config_dir = self.config_dir.clone();
+        let staff = self.config.staff.clone();
+        off_thread(
+            move || crate::photo::load(&config_dir, &staff).0,
+            Message::PhotosLoaded,
+        )
     }
 
     /// Once a day (and at the first tick), erases call-back numbers kept longer than
@@ -1571,12 +1604,21 @@ impl App {
         let staff = counter
             .and_then(|c| self.on_duty(&c.id))
             .and_then(|id| self.config.staff_member(&id));
+        // The photo is for citizens; staff screens keep the plain header.
+        let citizen_screen = !matches!(
+            self.screen,
+            Screen::Pin(_) | Screen::Staff(_) | Screen::Setup(_) | Screen::Technician(_)
+        );
+        let photo = staff
+            .filter(|_| citizen_screen)
+            .and_then(|s| self.photos.get(&s.id));
         Context {
             config: &self.config,
             i18n: &self.i18n,
             language: &self.language,
             counter,
             staff,
+            photo,
             banner: self.banner(),
             look: self.look,
         }

@@ -196,6 +196,11 @@ pub struct Staff {
     /// No hash: this person cannot open staff mode.
     #[serde(default)]
     pub pin_hash: Option<String>,
+    /// A JPEG or PNG photo shown to citizens beside the name while this person is on duty,
+    /// relative to the configuration directory, e.g. "photos/nv-lan.jpg". A photo that cannot
+    /// be read is a warning; the name shows without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<PathBuf>,
 }
 
 /// A field of procedures (lĩnh vực).
@@ -387,6 +392,9 @@ impl TerminalConfig {
                     "is not an Argon2 hash (make one with `hailong hash-pin`)".into(),
                 ));
             }
+            if let Some(photo) = &staff.photo {
+                validate_photo(photo).map_err(|message| (format!("staff[{i}].photo"), message))?;
+            }
         }
         if let Some(hash) = &self.terminal.supervisor_pin_hash
             && argon2::PasswordHash::new(hash).is_err()
@@ -438,6 +446,35 @@ impl TerminalConfig {
         }
         Ok(())
     }
+}
+
+/// A photo path: a .jpg, .jpeg or .png file inside the configuration directory.
+fn validate_photo(photo: &Path) -> Result<(), String> {
+    use std::path::Component;
+    if photo.as_os_str().is_empty() {
+        return Err("must not be empty (leave the line out for no photo)".into());
+    }
+    if !photo
+        .components()
+        .all(|part| matches!(part, Component::Normal(_)))
+    {
+        return Err(format!(
+            "\"{}\" must be a path inside the configuration directory, like \"photos/nv-lan.jpg\"",
+            photo.display()
+        ));
+    }
+    let picture = photo.extension().is_some_and(|extension| {
+        ["jpg", "jpeg", "png"]
+            .iter()
+            .any(|known| extension.eq_ignore_ascii_case(known))
+    });
+    if !picture {
+        return Err(format!(
+            "\"{}\" must be a .jpg, .jpeg or .png picture",
+            photo.display()
+        ));
+    }
+    Ok(())
 }
 
 fn unique_ids<'a>(ids: impl Iterator<Item = &'a str>, list: &str) -> Result<(), (String, String)> {
@@ -624,6 +661,27 @@ mod tests {
             );
         });
         assert_eq!(field_of(idle), "timing.idle_timeout_secs");
+    }
+
+    #[test]
+    fn a_photo_is_a_picture_inside_the_configuration_directory() {
+        let photo = |path: &str| {
+            with(|t| {
+                t["staff"].as_array_mut().expect("array")[1]
+                    .as_table_mut()
+                    .expect("table")
+                    .insert("photo".into(), path.into());
+            })
+        };
+        let ok = photo("photos/nv-minh.JPG").expect("a photo in a subfolder");
+        assert_eq!(
+            ok.staff[1].photo.as_deref(),
+            Some(Path::new("photos/nv-minh.JPG"))
+        );
+        assert_eq!(ok.staff[0].photo, None);
+        for bad in ["", "/etc/passwd.png", "../anh.png", "photos/nv-minh.gif"] {
+            assert_eq!(field_of(photo(bad)), "staff[1].photo", "{bad:?}");
+        }
     }
 
     #[test]

@@ -143,6 +143,7 @@ impl Finding {
             "sync" => "doctor-name-sync",
             "earlier" => "doctor-name-earlier",
             "logs" => "doctor-name-logs",
+            "photos" => "doctor-name-photos",
             "dns" => "doctor-name-dns",
             "tcp" => "doctor-name-tcp",
             "tls" => "doctor-name-tls",
@@ -259,7 +260,47 @@ pub fn basic_checks(loaded: &Loaded, probe: Probe) -> Vec<Finding> {
                 .arg("version", &loaded.config.config_version),
         ),
     };
-    vec![version, configuration, disk(&loaded.paths.data_dir, probe)]
+    let mut findings = vec![version, configuration];
+    findings.extend(photos(loaded));
+    findings.push(disk(&loaded.paths.data_dir, probe));
+    findings
+}
+
+/// The staff photos, when the configuration names any: each one that cannot be shown is a
+/// warning (the name shows without it), never a failure.
+pub fn photos(loaded: &Loaded) -> Option<Finding> {
+    let named = loaded
+        .config
+        .staff
+        .iter()
+        .filter(|s| s.photo.is_some())
+        .count();
+    if named == 0 {
+        return None;
+    }
+    let (photos, problems) = crate::photo::load(&loaded.paths.config_dir, &loaded.config.staff);
+    Some(if problems.is_empty() {
+        Finding::ok(
+            "photos",
+            Words::new("doctor-photos-ok").arg("count", photos.len()),
+        )
+    } else {
+        let items = problems
+            .iter()
+            .map(|problem| {
+                Words::new("doctor-photos-problem")
+                    .arg("field", &problem.field)
+                    .arg("error", &problem.error)
+            })
+            .collect();
+        Finding::warn(
+            "photos",
+            Words::new("doctor-photos-unusable")
+                .arg("count", problems.len())
+                .list("problems", items),
+            Words::new("doctor-photos-fix"),
+        )
+    })
 }
 
 /// The free-disk check of the file system holding `dir` (or its nearest existing parent).
@@ -550,6 +591,30 @@ mod tests {
             disk_figure(Path::new("/"), Ok(DISK_WARN)).status,
             Status::Ok
         );
+    }
+
+    #[test]
+    fn a_photo_that_cannot_be_shown_is_a_warning_naming_the_field() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = crate::config::TerminalConfig::demo();
+        let loaded = |config: &crate::config::TerminalConfig| Loaded {
+            paths: crate::config::Paths {
+                data_dir: dir.path().join("data"),
+                config_dir: dir.path().join("config"),
+            },
+            config: config.clone(),
+            source: ConfigSource::Demo,
+            link: None,
+        };
+        assert_eq!(photos(&loaded(&config)), None, "no photo, no line");
+        config.staff[1].photo = Some("photos/nv-minh.jpg".into());
+        let finding = photos(&loaded(&config)).expect("a line");
+        assert_eq!(finding.status, Status::Warn);
+        let i18n = I18n::embedded().expect("i18n");
+        let line = finding.render(&i18n, &Language::default_language());
+        assert!(line.detail.contains("staff[1].photo"), "{}", line.detail);
+        assert!(line.detail.contains("nv-minh.jpg"), "{}", line.detail);
+        assert!(!line.fix.is_empty());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod font;
 pub mod i18n;
 pub mod logging;
 pub mod notify;
+pub mod photo;
 pub mod provision;
 pub mod report;
 pub mod screen;

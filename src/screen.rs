@@ -42,6 +42,8 @@ pub struct Context<'a> {
     pub language: &'a Language,
     pub counter: Option<&'a Counter>,
     pub staff: Option<&'a Staff>,
+    /// The photo of the staff member on duty, on citizen screens only.
+    pub photo: Option<&'a iced::widget::image::Handle>,
     pub banner: Option<Banner>,
     /// High contrast and large text, as the citizen chose.
     pub look: Look,
@@ -183,13 +185,34 @@ fn header<'a, M: Clone + 'a>(
             .into(),
         None => names.into(),
     };
-    let mut band = row![container(names).width(Length::Fill)].align_y(Alignment::Center);
+    let mut band = row![].spacing(16).align_y(Alignment::Center);
+    // The face beside the name, so that a citizen knows who served them.
+    let photo = ctx.photo.filter(|_| ctx.staff.is_some());
+    if let Some(photo) = photo {
+        band = band.push(
+            container(
+                iced::widget::image(photo.clone())
+                    .width(size::PHOTO_WIDTH)
+                    .height(size::PHOTO_HEIGHT)
+                    .content_fit(iced::ContentFit::Cover)
+                    .border_radius(8.0),
+            )
+            .padding(2)
+            .style(theme::photo_frame),
+        );
+    }
+    band = band.push(container(names).width(Length::Fill));
     if let Some(extra) = extra {
         band = band.push(extra);
     }
+    let (height, padding) = if photo.is_some() {
+        (size::HEADER_WITH_PHOTO, 6.0)
+    } else {
+        (size::HEADER, 12.0)
+    };
     container(band)
-        .padding([12.0, size::EDGE])
-        .height(size::HEADER)
+        .padding([padding, size::EDGE])
+        .height(height)
         .width(Length::Fill)
         .align_y(Alignment::Center)
         .style(theme::header)

@@ -48,6 +48,12 @@ pub mod size {
     pub const LEVEL_BORDER: f32 = 5.0;
     /// Height of the header band.
     pub const HEADER: f32 = 104.0;
+    /// Height of the header band when it shows the photo of the staff member on duty.
+    pub const HEADER_WITH_PHOTO: f32 = 132.0;
+    /// A staff photo in the header, 3:4 like an ID photo: about 42 x 31 mm on a 21.5"
+    /// screen, a face an elderly citizen knows again from half a metre.
+    pub const PHOTO_HEIGHT: f32 = 116.0;
+    pub const PHOTO_WIDTH: f32 = 87.0;
     /// A keypad key.
     pub const KEY: f32 = 88.0;
 }
@@ -422,6 +428,19 @@ pub fn header(theme: &Theme) -> container::Style {
     container::Style {
         text_color: Some(p.on_accent),
         background: Some(p.accent.into()),
+        ..container::Style::default()
+    }
+}
+
+/// The light frame around a staff photo on the header band.
+pub fn photo_frame(theme: &Theme) -> container::Style {
+    let p = palette(theme);
+    container::Style {
+        background: Some(p.on_accent.into()),
+        border: Border {
+            radius: 10.0.into(),
+            ..Border::default()
+        },
         ..container::Style::default()
     }
 }

@@ -1463,6 +1463,187 @@ fn every_citizen_screen_in_high_contrast_and_in_large_text() {
     }
 }
 
+// ---- The photo of the officer on duty (issue 4) ------------------------------------------
+
+/// A drawn stand-in for a staff photo (clearly nobody's face): a grey head and shoulders on
+/// a pale blue ground, 3:4 and larger than the header shows, as a phone's picture would be.
+fn silhouette_png(path: &Path) {
+    let (width, height) = (600u32, 800u32);
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        let (x, y) = (x as f32, y as f32);
+        let head = ((x - 300.0) / 130.0).powi(2) + ((y - 300.0) / 160.0).powi(2) <= 1.0;
+        let shoulders = ((x - 300.0) / 280.0).powi(2) + ((y - 820.0) / 300.0).powi(2) <= 1.0;
+        if head || shoulders {
+            image::Rgb([92, 104, 120])
+        } else {
+            image::Rgb([214, 228, 240])
+        }
+    });
+    std::fs::create_dir_all(path.parent().expect("folder")).expect("photos folder");
+    picture.save(path).expect("write the picture");
+}
+
+impl Kiosk {
+    /// A kiosk of `config` whose configuration directory holds `files` (relative path, writer),
+    /// after its first tick (which reads the photos).
+    fn with_config_files(config: TerminalConfig, files: &[(&str, fn(&Path))]) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (relative, write) in files {
+            write(&dir.path().join("config").join(relative));
+        }
+        let database = dir.path().join("hailong.db");
+        let mut kiosk = Self::with_setup(config, dir, database, false, Vec::new());
+        kiosk.wait(hailong::app::TICK);
+        kiosk
+    }
+
+    /// Texts cut by the edge of the 1280x800 screen. A text cut by a scrolling list (the
+    /// reasons in large text) is not: the list stops short of the edge and scrolls.
+    fn off_screen(&self) -> Vec<(String, iced::Rectangle)> {
+        let texts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut ui = Simulator::with_size(font::settings(), KIOSK_SMALL, self.app.view());
+        let _ = ui.find(VisibleText(texts.clone()));
+        let texts = texts.lock().expect("texts").clone();
+        texts
+            .into_iter()
+            .filter(|(_, bounds, visible)| {
+                let beyond = bounds.x < 0.0
+                    || bounds.y < 0.0
+                    || bounds.x + bounds.width > 1280.5
+                    || bounds.y + bounds.height > 800.5;
+                let at_the_edge = visible.is_some_and(|v| {
+                    v.x <= 0.5 || v.y <= 0.5 || v.x + v.width >= 1279.5 || v.y + v.height >= 799.5
+                });
+                beyond && at_the_edge
+            })
+            .map(|(text, bounds, _)| (text, bounds))
+            .collect()
+    }
+}
+
+/// Every text with its bounds and the part of it a viewport (the window, or a scrolling list)
+/// lets show.
+struct VisibleText(
+    std::sync::Arc<std::sync::Mutex<Vec<(String, iced::Rectangle, Option<iced::Rectangle>)>>>,
+);
+
+impl iced_test::selector::Selector for VisibleText {
+    type Output = ();
+
+    fn select(&mut self, candidate: iced_test::selector::Candidate<'_>) -> Option<()> {
+        if let iced_test::selector::Candidate::Text {
+            bounds,
+            visible_bounds,
+            content,
+            ..
+        } = candidate
+            && let Ok(mut texts) = self.0.lock()
+        {
+            texts.push((content.to_owned(), bounds, visible_bounds));
+        }
+        None
+    }
+
+    fn description(&self) -> String {
+        "every text and its visible part".to_owned()
+    }
+}
+
+fn with_lan_photo(mut config: TerminalConfig) -> TerminalConfig {
+    config.staff[0].photo = Some("photos/nv-lan.png".into());
+    config
+}
+
+/// Every citizen page with the photo in the header: everything on the screen, every target
+/// still 9 mm; snapshots of the home page and the tightest page (the keyboard).
+#[test]
+fn the_officer_on_duty_shows_with_their_photo_and_every_citizen_page_still_fits() {
+    for large_text in [false, true] {
+        let mut kiosk = Kiosk::with_config_files(
+            with_lan_photo(every_page_config()),
+            &[("photos/nv-lan.png", silhouette_png)],
+        );
+        assert!(kiosk.app.photos().get("nv-lan").is_some(), "photo read");
+        if large_text {
+            kiosk.tap("Chữ to");
+        }
+        let min = nine_mm(kiosk.app.config(), 1280.0, 800.0);
+        let check = |kiosk: &Kiosk, page: &str| {
+            assert!(kiosk.shows("Quầy số 1 · Cán bộ: Nguyễn Thị Lan"), "{page}");
+            let outside = kiosk.off_screen();
+            assert!(
+                outside.is_empty(),
+                "{page} (large text {large_text}): {outside:?}"
+            );
+            for (label, width, height) in tap_targets(&kiosk.app, KIOSK_SMALL) {
+                assert!(
+                    width >= min && height >= min,
+                    "{page}: {label:?} is {width}x{height}, under 9 mm"
+                );
+            }
+        };
+        check(&kiosk, "home");
+        if !large_text {
+            kiosk.snapshot("home-with-photo");
+        }
+        kiosk.tap("Không hài lòng");
+        check(&kiosk, "reasons");
+        kiosk.tap("Xong");
+        check(&kiosk, "criterion (Circular 01)");
+        kiosk.tap("Bỏ qua");
+        check(&kiosk, "criterion (SIPAS)");
+        kiosk.tap("Bỏ qua");
+        check(&kiosk, "comment");
+        if !large_text {
+            kiosk.snapshot("comment-with-photo");
+        }
+        kiosk.tap("Đây là phản ánh, kiến nghị: tôi muốn được trả lời");
+        kiosk.tap("Gửi");
+        check(&kiosk, "consent");
+        kiosk.tap("Đồng ý, để lại số");
+        check(&kiosk, "phone");
+        kiosk.tap("Bỏ qua");
+        check(&kiosk, "dossier");
+        kiosk.tap("Bỏ qua");
+        check(&kiosk, "thanks");
+        // Staff screens keep the plain header.
+        kiosk.wait(Duration::from_secs(6));
+        kiosk.sign_in("1111");
+        assert!(matches!(kiosk.app.screen(), Screen::Staff(_)));
+    }
+}
+
+/// Minh takes over the counter: his name shows, without a photo (he has none).
+#[test]
+fn the_photo_follows_the_shift() {
+    let mut kiosk = Kiosk::with_config_files(
+        with_lan_photo(TerminalConfig::demo()),
+        &[("photos/nv-lan.png", silhouette_png)],
+    );
+    kiosk.sign_in("2222");
+    kiosk.tap("Nhận ca tại Quầy số 1");
+    kiosk.tap("Thoát");
+    assert!(kiosk.shows("Quầy số 1 · Cán bộ: Trần Văn Minh"));
+    kiosk.snapshot("home-officer-without-photo");
+}
+
+/// A photo that is missing or not a picture: the name shows alone, nothing else changes.
+#[test]
+fn a_missing_or_broken_photo_leaves_the_name_alone() {
+    fn junk(path: &Path) {
+        std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
+        std::fs::write(path, b"GIF89a, or rather not").expect("junk");
+    }
+    let mut config = with_lan_photo(TerminalConfig::demo());
+    config.staff[1].photo = Some("photos/nv-minh.jpg".into());
+    let mut kiosk = Kiosk::with_config_files(config, &[("photos/nv-lan.png", junk)]);
+    assert!(kiosk.app.photos().is_empty());
+    assert!(kiosk.shows("Quầy số 1 · Cán bộ: Nguyễn Thị Lan"));
+    kiosk.snapshot("home-3-levels");
+    kiosk.tap("Rất hài lòng");
+    assert!(matches!(kiosk.app.screen(), Screen::Comment(_)));
+}
+
 // ---- Adding a language (docs/adding-a-language.md) ----------------------------------------
 
 /// A language file made here, not shipped (tag `rad`, Ê Đê, as a Đắk Lắk terminal might add):
