@@ -13,6 +13,7 @@ pub mod http;
 pub mod openapi;
 pub mod postgres;
 pub mod ratelimit;
+pub mod report;
 pub mod secret;
 pub mod sqlite;
 pub mod store;

@@ -11,6 +11,7 @@ mod api {
     pub mod ingest;
     pub mod limits;
     pub mod openapi;
+    pub mod report;
     pub mod support;
     pub mod tamper;
 }

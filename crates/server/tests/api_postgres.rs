@@ -16,6 +16,7 @@ mod api {
     pub mod ingest;
     pub mod limits;
     pub mod openapi;
+    pub mod report;
     pub mod shared_database;
     pub mod support;
     pub mod tamper;
