@@ -10,6 +10,7 @@ pub mod batch;
 pub mod config_doc;
 pub mod error;
 pub mod http;
+pub mod loadgen;
 pub mod openapi;
 pub mod postgres;
 pub mod ratelimit;

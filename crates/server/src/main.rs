@@ -11,7 +11,7 @@ use hailong_server::admin::{self, AddTerminal};
 use hailong_server::ratelimit::RateLimit;
 use hailong_server::report::{self, GroupBy, ReportFormat, ReportQuery};
 use hailong_server::secret::ReportToken;
-use hailong_server::{DbUri, ServerOptions, config_doc, open_store, openapi};
+use hailong_server::{DbUri, ServerOptions, config_doc, loadgen, open_store, openapi};
 
 /// Hài Lòng provincial server: enrolls kiosks, serves their configuration and receives their
 /// ratings (each exactly once).
@@ -79,6 +79,26 @@ enum Command {
         /// The file to write, or - for standard output.
         #[arg(long, default_value = "-")]
         output: PathBuf,
+    },
+    /// Load generator: registers N terminals in --db (use a scratch database), enrolls them at
+    /// --url, and has them all upload M ratings at once in gzip'd batches as kiosks do; prints
+    /// ratings/s and the p50/p99 batch latency. The server must serve the same database.
+    Loadgen {
+        /// Base URL of the server, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        url: String,
+        /// Terminals uploading at once.
+        #[arg(long)]
+        terminals: usize,
+        /// Ratings each terminal uploads.
+        #[arg(long)]
+        ratings_per_terminal: usize,
+        /// Ratings per batch (1-1000).
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// Commune code of the generated terminals.
+        #[arg(long, default_value = "loadgen")]
+        commune: String,
     },
     /// Manage terminals (kiosks).
     #[command(subcommand)]
@@ -257,6 +277,27 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
                     report.by.as_str(),
                     report.total.ratings
                 )
+            })
+        }
+        Command::Loadgen {
+            url,
+            terminals,
+            ratings_per_terminal,
+            batch,
+            commune,
+        } => {
+            let options = loadgen::LoadOptions {
+                url,
+                terminals,
+                ratings_per_terminal,
+                batch,
+                commune,
+            };
+            let measured = loadgen::run(&db().await?, &options).await?;
+            Ok(if json {
+                format!("{}\n", serde_json::to_string_pretty(&measured)?)
+            } else {
+                measured.text()
             })
         }
         Command::Config(ConfigCommand::Import { file }) => {

@@ -10,6 +10,7 @@ mod api {
     pub mod enroll;
     pub mod ingest;
     pub mod limits;
+    pub mod loadgen;
     pub mod openapi;
     pub mod report;
     pub mod support;

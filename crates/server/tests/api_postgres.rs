@@ -15,6 +15,7 @@ mod api {
     pub mod enroll;
     pub mod ingest;
     pub mod limits;
+    pub mod loadgen;
     pub mod openapi;
     pub mod report;
     pub mod shared_database;
