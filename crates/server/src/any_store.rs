@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use hailong_protocol::{ConfigEnvelope, SyncStatus};
 
 use crate::postgres::PostgresStore;
+use crate::report::{ReportBuilder, ReportError, RowScope};
 use crate::sqlite::SqliteStore;
 use crate::store::{
     AuthError, EnrollError, HeartbeatRecord, ImportOutcome, IngestContext, IngestItem,
@@ -120,6 +121,18 @@ impl Store for AnyStore {
 
     async fn list_terminals(&self) -> Result<Vec<TerminalRow>, StoreError> {
         both!(self.list_terminals())
+    }
+
+    async fn current_configs(&self) -> Result<Vec<ConfigEnvelope>, StoreError> {
+        both!(self.current_configs())
+    }
+
+    async fn report_rows(
+        &self,
+        scope: RowScope,
+        builder: ReportBuilder,
+    ) -> Result<ReportBuilder, ReportError> {
+        both!(self.report_rows(scope, builder))
     }
 
     async fn revoke_terminal(

@@ -8,7 +8,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hailong_protocol::{DecodeError, ErrorBody, error_code as code};
 
+use crate::report::ReportError;
 use crate::store::{AuthError, EnrollError, StoreError};
+
+/// `error` code: a report query the server cannot answer (400).
+pub const INVALID_QUERY: &str = "invalid_query";
+/// `error` code: no report token was configured, so reports are refused (403).
+pub const REPORTS_DISABLED: &str = "reports_disabled";
 
 /// An error response.
 #[derive(Debug, Clone)]
@@ -138,6 +144,26 @@ impl From<EnrollError> for ApiError {
                 "this enrollment code expired; ask for a new one",
             ),
             EnrollError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::Store(e) => e.into(),
+            ReportError::Range { .. }
+            | ReportError::BadDay(_)
+            | ReportError::UnknownBy(_)
+            | ReportError::UnknownFormat(_)
+            | ReportError::BadCommune(_) => {
+                Self::new(StatusCode::BAD_REQUEST, INVALID_QUERY, e.to_string())
+            }
+            ReportError::Corrupt { .. } | ReportError::Write(_) => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code::INTERNAL,
+                e.to_string(),
+            ),
         }
     }
 }

@@ -6,11 +6,11 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use hailong_protocol::{
     CLOCK_SUSPECT_SECONDS, ConfigEnvelope, DecodeLimits, EnrollRequest, EnrollResponse, ErrorBody,
     HeartbeatRequest, HeartbeatResponse, MAX_SEQ, SyncStatus, UploadBatch, UploadResponse, chain,
@@ -20,10 +20,11 @@ use serde::de::DeserializeOwned;
 use utoipa::OpenApi as _;
 
 use crate::batch;
-use crate::error::{ApiError, invalid_code};
+use crate::error::{ApiError, INVALID_QUERY, REPORTS_DISABLED, invalid_code};
 use crate::openapi::ApiDoc;
 use crate::ratelimit::{RateLimit, RateLimiter};
-use crate::secret;
+use crate::report::{self, GroupBy, Report, ReportFormat, ReportQuery};
+use crate::secret::{self, ReportToken};
 use crate::store::{HeartbeatRecord, IngestContext, Store, Terminal};
 
 /// Most bytes of a JSON body other than a rating batch.
@@ -38,6 +39,9 @@ pub struct ServerOptions {
     pub enroll_rate: RateLimit,
     /// Batch limits (1,000 ratings, 1 MiB).
     pub limits: DecodeLimits,
+    /// The token of `GET /api/v1/reports`; without one, reports are refused
+    /// (`reports_disabled`).
+    pub report_token: Option<ReportToken>,
 }
 
 impl Default for ServerOptions {
@@ -52,6 +56,7 @@ impl Default for ServerOptions {
                 per_second: 0.2,
             },
             limits: DecodeLimits::default(),
+            report_token: None,
         }
     }
 }
@@ -61,6 +66,7 @@ impl Default for ServerOptions {
 pub struct AppState<S> {
     store: S,
     limits: DecodeLimits,
+    report_token: Option<ReportToken>,
     terminal_limiter: Arc<RateLimiter<String>>,
     enroll_limiter: Arc<RateLimiter<IpAddr>>,
 }
@@ -71,6 +77,7 @@ impl<S: Store> AppState<S> {
         Self {
             store,
             limits: options.limits,
+            report_token: options.report_token,
             terminal_limiter: Arc::new(RateLimiter::new(options.terminal_rate)),
             enroll_limiter: Arc::new(RateLimiter::new(options.enroll_rate)),
         }
@@ -85,6 +92,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route(paths::RATINGS, post(upload::<S>))
         .route(paths::HEARTBEAT, post(heartbeat::<S>))
         .route(paths::CONFIG, get(config::<S>))
+        .route(REPORTS_PATH, get(reports::<S>))
         .route(paths::OPENAPI, get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -366,6 +374,155 @@ async fn config<S: Store>(
     Ok(response)
 }
 
+/// Path of the reports endpoint (server-only: not part of the kiosk protocol).
+pub const REPORTS_PATH: &str = "/api/v1/reports";
+
+/// Query parameters of `GET /api/v1/reports`.
+#[derive(Debug, Clone, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query for OpenAPI; parsed by `report_query`
+struct ReportParams {
+    /// First day, YYYY-MM-DD (server receive time, UTC+07:00).
+    from: String,
+    /// Last day, inclusive.
+    to: String,
+    /// One row per `province`, `commune` (default), `counter`, `staff`, `field` or `day`.
+    by: Option<String>,
+    /// Only this commune.
+    commune: Option<String>,
+    /// `true` counts flagged ratings (suspected repeats) too; default `false`.
+    include_flagged: Option<bool>,
+    /// `json` (default) or `csv` (UTF-8 with BOM, Vietnamese headings).
+    format: Option<String>,
+}
+
+/// Satisfaction figures per province, commune, counter, staff member, field or day, for the
+/// province's dashboards: counts per level, complaints, the SIPAS share and the Decision 766
+/// rate. Days are the server's receive days in Vietnam time. Needs the report token the server
+/// was started with (`--report-token-file`), never a terminal's token.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports",
+    tag = "reports",
+    security(("report_token" = [])),
+    params(ReportParams),
+    responses(
+        (status = 200, description = "The report (JSON, or CSV with `format=csv`)", body = Report),
+        (status = 400, description = "Bad query (`invalid_query`): unknown parameter or grouping, bad day, first day after the last", body = ErrorBody),
+        (status = 401, description = "Missing or wrong report token", body = ErrorBody),
+        (status = 403, description = "No report token configured on this server (`reports_disabled`)", body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    )
+)]
+async fn reports<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let Some(token) = state.report_token else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            REPORTS_DISABLED,
+            "reports are disabled: no report token was configured when this server started \
+             (serve --report-token-file FILE)",
+        ));
+    };
+    let presented = bearer(&headers)
+        .ok_or_else(|| ApiError::unauthorized("missing `Authorization: Bearer <report token>`"))?;
+    if !token.matches(presented) {
+        tracing::warn!("report request with a wrong token");
+        return Err(ApiError::unauthorized("wrong report token"));
+    }
+    let (query, format) = report_query(uri.query().unwrap_or_default())?;
+    let report = report::build(&state.store, query).await?;
+    Ok(match format {
+        ReportFormat::Csv => {
+            let name = format!(
+                "attachment; filename=\"bao-cao-{}-{}-{}.csv\"",
+                report.by.as_str(),
+                report.from,
+                report.to
+            );
+            let mut response = report.to_csv()?.into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            if let Ok(value) = HeaderValue::from_str(&name) {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            response
+        }
+        _ => Json(report).into_response(),
+    })
+}
+
+/// The report query of a query string, every parameter checked by name.
+fn report_query(raw: &str) -> Result<(ReportQuery, ReportFormat), ApiError> {
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, INVALID_QUERY, m);
+    let pairs: Vec<(String, String)> = serde_urlencoded_pairs(raw).map_err(bad)?;
+    let mut seen = std::collections::HashMap::new();
+    for (key, value) in pairs {
+        if !matches!(
+            key.as_str(),
+            "from" | "to" | "by" | "commune" | "include_flagged" | "format"
+        ) {
+            return Err(bad(format!(
+                "unknown parameter `{key}`: use from, to, by, commune, include_flagged, format"
+            )));
+        }
+        if seen.insert(key.clone(), value).is_some() {
+            return Err(bad(format!("parameter `{key}` given twice")));
+        }
+    }
+    let day = |key: &str| -> Result<NaiveDate, ApiError> {
+        let text = seen
+            .get(key)
+            .ok_or_else(|| bad(format!("missing `{key}` (a day, YYYY-MM-DD)")))?;
+        report::parse_day(text).map_err(|e| bad(format!("`{key}`: {e}")))
+    };
+    let query = ReportQuery {
+        from: day("from")?,
+        to: day("to")?,
+        by: seen
+            .get("by")
+            .map_or(Ok(GroupBy::Commune), |b| GroupBy::parse(b))
+            .map_err(|e| bad(e.to_string()))?,
+        commune: seen.get("commune").cloned(),
+        include_flagged: match seen.get("include_flagged").map(String::as_str) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(bad(format!(
+                    "`include_flagged` must be true or false, not `{other}`"
+                )));
+            }
+        },
+    };
+    let format = match seen.get("format").map(String::as_str) {
+        None | Some("json") => ReportFormat::Json,
+        Some("csv") => ReportFormat::Csv,
+        Some(other) => {
+            return Err(bad(format!(
+                "unknown format `{other}`: the API answers json or csv (xlsx from the CLI)"
+            )));
+        }
+    };
+    query.check().map_err(|e| bad(e.to_string()))?;
+    Ok((query, format))
+}
+
+/// `a=1&b=x%20y` as decoded pairs.
+fn serde_urlencoded_pairs(raw: &str) -> Result<Vec<(String, String)>, String> {
+    let uri: Uri = format!("/?{raw}")
+        .parse()
+        .map_err(|e| format!("bad query string: {e}"))?;
+    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri)
+        .map(|q| q.0)
+        .map_err(|e| format!("bad query string: {}", e.body_text()))
+}
+
 /// This API's OpenAPI document.
 #[utoipa::path(
     get,
@@ -382,12 +539,7 @@ async fn authenticate<S: Store>(
     state: &AppState<S>,
     headers: &HeaderMap,
 ) -> Result<Terminal, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+    let token = bearer(headers)
         .ok_or_else(|| ApiError::unauthorized("missing `Authorization: Bearer <token>`"))?;
     let terminal = state.store.authenticate(secret::token_hash(token)).await?;
     state
@@ -395,6 +547,16 @@ async fn authenticate<S: Store>(
         .check(&terminal.id, Instant::now())
         .map_err(ApiError::rate_limited)?;
     Ok(terminal)
+}
+
+/// The bearer token of the `Authorization` header, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// Whether the body is gzip'd; 415 for any other encoding.

@@ -5,10 +5,13 @@ use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use hailong_server::admin::{self, AddTerminal};
 use hailong_server::ratelimit::RateLimit;
-use hailong_server::{DbUri, ServerOptions, config_doc, open_store, openapi};
+use hailong_server::report::{self, GroupBy, ReportFormat, ReportQuery};
+use hailong_server::secret::ReportToken;
+use hailong_server::{DbUri, ServerOptions, config_doc, loadgen, open_store, openapi};
 
 /// Hài Lòng provincial server: enrolls kiosks, serves their configuration and receives their
 /// ratings (each exactly once).
@@ -45,6 +48,57 @@ enum Command {
         /// Requests per second a terminal's allowance refills.
         #[arg(long, default_value_t = ServerOptions::default().terminal_rate.per_second)]
         rate_per_second: f64,
+        /// File holding the token of GET /api/v1/reports (at least 32 characters, e.g.
+        /// `head -c 32 /dev/urandom | base64 > FILE`). HAILONG_REPORT_TOKEN may hold the token
+        /// itself instead. Without either, reports over HTTP are refused.
+        #[arg(long, env = "HAILONG_REPORT_TOKEN_FILE")]
+        report_token_file: Option<PathBuf>,
+    },
+    /// Satisfaction report per province, commune, counter, staff member, field or day: counts
+    /// per level, complaints, the SIPAS share and the Decision 766 rate. Days are the server's
+    /// receive days, Vietnam time (UTC+07:00).
+    Report {
+        /// First day, YYYY-MM-DD.
+        #[arg(long, value_parser = parse_day)]
+        from: NaiveDate,
+        /// Last day, inclusive.
+        #[arg(long, value_parser = parse_day)]
+        to: NaiveDate,
+        /// What one row stands for.
+        #[arg(long, value_enum, default_value_t = GroupBy::Commune)]
+        by: GroupBy,
+        /// Only this commune.
+        #[arg(long)]
+        commune: Option<String>,
+        /// Count ratings the kiosk flagged as suspected repeats too.
+        #[arg(long)]
+        include_flagged: bool,
+        /// csv (UTF-8 with BOM), xlsx (Excel) or json.
+        #[arg(long, value_enum)]
+        format: ReportFormat,
+        /// The file to write, or - for standard output.
+        #[arg(long, default_value = "-")]
+        output: PathBuf,
+    },
+    /// Load generator: registers N terminals in --db (use a scratch database), enrolls them at
+    /// --url, and has them all upload M ratings at once in gzip'd batches as kiosks do; prints
+    /// ratings/s and the p50/p99 batch latency. The server must serve the same database.
+    Loadgen {
+        /// Base URL of the server, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        url: String,
+        /// Terminals uploading at once.
+        #[arg(long)]
+        terminals: usize,
+        /// Ratings each terminal uploads.
+        #[arg(long)]
+        ratings_per_terminal: usize,
+        /// Ratings per batch (1-1000).
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// Commune code of the generated terminals.
+        #[arg(long, default_value = "loadgen")]
+        commune: String,
     },
     /// Manage terminals (kiosks).
     #[command(subcommand)]
@@ -141,12 +195,14 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
             listen,
             rate_burst,
             rate_per_second,
+            report_token_file,
         } => {
             let options = ServerOptions {
                 terminal_rate: RateLimit {
                     burst: rate_burst,
                     per_second: rate_per_second,
                 },
+                report_token: report_token(report_token_file.as_deref())?,
                 ..ServerOptions::default()
             };
             serve(db().await?, &listen, options).await?;
@@ -176,12 +232,102 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
         Command::Terminal(TerminalCommand::Revoke { id }) => {
             admin::revoke_terminal(&db().await?, &id, json).await
         }
+        Command::Report {
+            from,
+            to,
+            by,
+            commune,
+            include_flagged,
+            format,
+            output,
+        } => {
+            let query = ReportQuery {
+                from,
+                to,
+                by,
+                commune,
+                include_flagged,
+            };
+            // Refuse bad input before touching the database.
+            query.check()?;
+            let to_stdout = output.as_os_str() == "-";
+            if to_stdout && format == ReportFormat::Xlsx && std::io::stdout().is_terminal() {
+                anyhow::bail!("an Excel workbook is not for a terminal: pass --output FILE.xlsx");
+            }
+            let report = report::build(&db().await?, query).await?;
+            let bytes = report.render(format)?;
+            if to_stdout {
+                let mut stdout = std::io::stdout().lock();
+                stdout.write_all(&bytes)?;
+                stdout.flush()?;
+                return Ok(String::new());
+            }
+            report::write_file(&output, &bytes)?;
+            Ok(if json {
+                format!(
+                    "{}\n",
+                    serde_json::json!({ "output": output, "rows": report.rows.len() })
+                )
+            } else {
+                format!(
+                    "Wrote the report {} to {} ({} rows by {}, {} ratings).\n",
+                    format_args!("{}..{}", report.from, report.to),
+                    output.display(),
+                    report.rows.len(),
+                    report.by.as_str(),
+                    report.total.ratings
+                )
+            })
+        }
+        Command::Loadgen {
+            url,
+            terminals,
+            ratings_per_terminal,
+            batch,
+            commune,
+        } => {
+            let options = loadgen::LoadOptions {
+                url,
+                terminals,
+                ratings_per_terminal,
+                batch,
+                commune,
+            };
+            let measured = loadgen::run(&db().await?, &options).await?;
+            Ok(if json {
+                format!("{}\n", serde_json::to_string_pretty(&measured)?)
+            } else {
+                measured.text()
+            })
+        }
         Command::Config(ConfigCommand::Import { file }) => {
             let source = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             admin::import_config(&db().await?, &source, json).await
         }
     }
+}
+
+/// The day of `--from` / `--to`.
+fn parse_day(text: &str) -> Result<NaiveDate, String> {
+    report::parse_day(text).map_err(|e| e.to_string())
+}
+
+/// The report token from `--report-token-file` or `HAILONG_REPORT_TOKEN`, if any.
+fn report_token(file: Option<&std::path::Path>) -> anyhow::Result<Option<ReportToken>> {
+    let from_env = std::env::var("HAILONG_REPORT_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
+    let secret = match (file, from_env) {
+        (Some(_), Some(_)) => {
+            anyhow::bail!("set the report token once: --report-token-file or HAILONG_REPORT_TOKEN")
+        }
+        (Some(path), None) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the report token file {}", path.display()))?,
+        (None, Some(token)) => token,
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(ReportToken::new(&secret)?))
 }
 
 async fn serve(
@@ -196,7 +342,7 @@ async fn serve(
     // Tests and scripts read this line to learn the port when listening on port 0.
     println!("hailong-server listening on http://{addr}");
     std::io::stdout().flush()?;
-    tracing::info!(%addr, "serving /api/v1");
+    tracing::info!(%addr, reports = options.report_token.is_some(), "serving /api/v1");
     hailong_server::serve(listener, store, options, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

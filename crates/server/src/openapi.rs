@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         crate::http::upload,
         crate::http::heartbeat,
         crate::http::config,
+        crate::http::reports,
         crate::http::openapi,
     ),
     components(schemas(
@@ -42,11 +43,16 @@ use utoipa::{Modify, OpenApi};
         p::HeartbeatRequest,
         p::ChainHead,
         p::HeartbeatResponse,
+        crate::report::Report,
+        crate::report::GroupRow,
+        crate::report::Figures,
+        crate::report::GroupBy,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "terminal", description = "Enrollment, heartbeat and configuration"),
         (name = "sync", description = "Rating upload"),
+        (name = "reports", description = "Figures for the province's dashboards (report token)"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -64,6 +70,17 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("Per-terminal token from POST /api/v1/enroll"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "report_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The report token the server was started with (--report-token-file)",
+                    ))
                     .build(),
             ),
         );

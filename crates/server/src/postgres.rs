@@ -23,6 +23,7 @@ use hailong_protocol::{ConfigEnvelope, SeqRange, SyncStatus};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{GenericClient, NoTls, Row};
 
+use crate::report::{ROW_COLUMNS, ReportBuilder, ReportError, ReportRow, RowScope};
 use crate::sqlite::{ms_to_rfc3339, to_ms};
 use crate::store::{
     AuthError, EnrollError, HeartbeatRecord, ImportOutcome, IngestContext, IngestItem,
@@ -541,6 +542,84 @@ impl Store for PostgresStore {
     ) -> Result<Option<ConfigEnvelope>, StoreError> {
         let client = self.pool.get().await?;
         current_config(&**client, &commune_code).await?
+    }
+
+    async fn current_configs(&self) -> Result<Vec<ConfigEnvelope>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT version, commune_code, imported_at, document FROM configs
+                 WHERE id IN (SELECT MAX(id) FROM configs GROUP BY commune_code)
+                 ORDER BY commune_code",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let document: &str = r.get(3);
+                Ok(ConfigEnvelope {
+                    version: r.get(0),
+                    commune_code: r.get(1),
+                    imported_at: ms_to_rfc3339(r.get(2)),
+                    document: serde_json::from_str(document).map_err(|e| {
+                        StoreError::Other(format!("stored config is not JSON: {e}"))
+                    })?,
+                })
+            })
+            .collect()
+    }
+
+    async fn report_rows(
+        &self,
+        scope: RowScope,
+        mut builder: ReportBuilder,
+    ) -> Result<ReportBuilder, ReportError> {
+        /// Rows fetched per round trip: bounded memory whatever the range.
+        const CHUNK: i32 = 10_000;
+        let store = |e: tokio_postgres::Error| ReportError::Store(e.into());
+        let mut client = self.pool.get().await.map_err(StoreError::from)?;
+        // One snapshot for the whole report, read in chunks through a portal.
+        let tx = client
+            .build_transaction()
+            .read_only(true)
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .start()
+            .await
+            .map_err(store)?;
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM ratings
+             WHERE received_at >= $1 AND received_at < $2
+               AND ($3::TEXT IS NULL OR commune_code = $3)"
+        );
+        let portal = tx
+            .bind(
+                sql.as_str(),
+                &[&scope.start_ms, &scope.end_ms, &scope.commune],
+            )
+            .await
+            .map_err(store)?;
+        loop {
+            let rows = tx.query_portal(&portal, CHUNK).await.map_err(store)?;
+            for r in &rows {
+                builder.add(&ReportRow {
+                    commune_code: r.get(0),
+                    counter_id: r.get(1),
+                    staff_id: r.get(2),
+                    field_id: r.get(3),
+                    dossier_code: r.get(4),
+                    level: r.get(5),
+                    level_count: r.get(6),
+                    complaint: r.get::<_, i64>(7) != 0,
+                    flagged: r.get::<_, i64>(8) != 0 || r.get::<_, i64>(9) != 0,
+                    received_at_ms: r.get(10),
+                })?;
+            }
+            if rows.len() < CHUNK as usize {
+                break;
+            }
+        }
+        tx.commit().await.map_err(store)?;
+        Ok(builder)
     }
 
     async fn import_config(&self, config: NewConfig) -> Result<ImportOutcome, StoreError> {

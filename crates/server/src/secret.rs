@@ -97,3 +97,55 @@ mod tests {
         assert_eq!(token_hash(&a).len(), 64);
     }
 }
+
+/// Fewest characters a report token may have.
+pub const MIN_REPORT_TOKEN_CHARS: usize = 32;
+
+/// The token that opens `GET /api/v1/reports` (the province's dashboards), configured when the
+/// server starts. Only its SHA-256 is kept; `Debug` never shows it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ReportToken([u8; 32]);
+
+/// Why a report token was refused at start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportTokenError {
+    /// Too short to resist guessing.
+    #[error(
+        "the report token must have at least {MIN_REPORT_TOKEN_CHARS} characters \
+         (e.g. `head -c 32 /dev/urandom | base64`)"
+    )]
+    TooShort,
+    /// Spaces or control characters: it would not survive an `Authorization` header.
+    #[error("the report token must not contain spaces or control characters")]
+    BadCharacters,
+}
+
+impl ReportToken {
+    /// The token `secret` (surrounding whitespace, e.g. a file's final newline, ignored).
+    pub fn new(secret: &str) -> Result<Self, ReportTokenError> {
+        let secret = secret.trim();
+        if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(ReportTokenError::BadCharacters);
+        }
+        if secret.chars().count() < MIN_REPORT_TOKEN_CHARS {
+            return Err(ReportTokenError::TooShort);
+        }
+        Ok(Self(Sha256::digest(secret.as_bytes()).into()))
+    }
+
+    /// Whether `presented` is the token, comparing digests in constant time.
+    pub fn matches(&self, presented: &str) -> bool {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        digest
+            .iter()
+            .zip(self.0.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+impl std::fmt::Debug for ReportToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReportToken(<redacted>)")
+    }
+}

@@ -13,8 +13,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use hailong_protocol::{ConfigEnvelope, SeqRange, SyncStatus};
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use crate::report::{ROW_COLUMNS, ReportBuilder, ReportError, ReportRow, RowScope};
 use crate::store::{
     AuthError, EnrollError, HeartbeatRecord, ImportOutcome, IngestContext, IngestItem,
     IngestOutcome, NewConfig, NewTerminal, Store, StoreError, TamperAlert, TamperKind, Terminal,
@@ -30,6 +32,9 @@ const MAX_GAPS: usize = 100;
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// The database file: reports read it through a connection of their own, so that a long
+    /// report never holds up ingest.
+    path: Arc<Path>,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -75,6 +80,7 @@ impl SqliteStore {
         migrations::migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            path: Arc::from(path),
         })
     }
 
@@ -136,8 +142,7 @@ impl SqliteStore {
 }
 
 /// A cell as text: NULL, the number, the string, or x'hex' for a blob.
-fn cell_text(value: rusqlite::types::ValueRef<'_>) -> String {
-    use rusqlite::types::ValueRef;
+fn cell_text(value: ValueRef<'_>) -> String {
     match value {
         ValueRef::Null => "NULL".into(),
         ValueRef::Integer(i) => i.to_string(),
@@ -147,6 +152,16 @@ fn cell_text(value: rusqlite::types::ValueRef<'_>) -> String {
             "x'{}'",
             b.iter().map(|x| format!("{x:02x}")).collect::<String>()
         ),
+    }
+}
+
+/// A text column without copying it; `None` when NULL.
+fn text_at<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<Option<&'r str>, ReportError> {
+    match row.get_ref(i).map_err(|e| ReportError::Store(e.into()))? {
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .map(Some)
+            .map_err(|e| ReportError::Store(StoreError::Other(e.to_string()))),
+        _ => Ok(None),
     }
 }
 
@@ -496,6 +511,85 @@ impl Store for SqliteStore {
     ) -> Result<Option<ConfigEnvelope>, StoreError> {
         self.run(move |conn| current_config(conn, &commune_code))
             .await
+    }
+
+    async fn current_configs(&self) -> Result<Vec<ConfigEnvelope>, StoreError> {
+        self.run(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT version, commune_code, imported_at, document FROM configs
+                 WHERE id IN (SELECT MAX(id) FROM configs GROUP BY commune_code)
+                 ORDER BY commune_code",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+                })?
+                .collect::<Result<Vec<(String, String, i64, String)>, _>>()?;
+            rows.into_iter()
+                .map(|(version, commune_code, imported_at, document)| {
+                    Ok(ConfigEnvelope {
+                        version,
+                        commune_code,
+                        imported_at: ms_to_rfc3339(imported_at),
+                        document: serde_json::from_str(&document).map_err(|e| {
+                            StoreError::Other(format!("stored config is not JSON: {e}"))
+                        })?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn report_rows(
+        &self,
+        scope: RowScope,
+        mut builder: ReportBuilder,
+    ) -> Result<ReportBuilder, ReportError> {
+        let path = Arc::clone(&self.path);
+        tokio::task::spawn_blocking(move || {
+            let read = |e: rusqlite::Error| ReportError::Store(e.into());
+            // A connection of its own: WAL lets it read beside the writer, from one snapshot.
+            let conn = Connection::open_with_flags(
+                &*path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(read)?;
+            conn.busy_timeout(BUSY_TIMEOUT).map_err(read)?;
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT {ROW_COLUMNS} FROM ratings
+                     WHERE received_at >= ?1 AND received_at < ?2
+                       AND (?3 IS NULL OR commune_code = ?3)"
+                ))
+                .map_err(read)?;
+            let mut rows = stmt
+                .query(params![scope.start_ms, scope.end_ms, scope.commune])
+                .map_err(read)?;
+            while let Some(r) = rows.next().map_err(read)? {
+                let text = |i: usize| text_at(r, i);
+                let int = |i: usize| r.get::<_, i64>(i).map_err(read);
+                builder.add(&ReportRow {
+                    commune_code: text(0)?.unwrap_or_default(),
+                    counter_id: text(1)?,
+                    staff_id: text(2)?,
+                    field_id: text(3)?,
+                    dossier_code: text(4)?,
+                    level: int(5)?,
+                    level_count: int(6)?,
+                    complaint: int(7)? != 0,
+                    flagged: int(8)? != 0 || int(9)? != 0,
+                    received_at_ms: int(10)?,
+                })?;
+            }
+            Ok(builder)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(ReportError::Store(StoreError::Other(format!(
+                "report task failed: {e}"
+            ))))
+        })
     }
 
     async fn import_config(&self, config: NewConfig) -> Result<ImportOutcome, StoreError> {

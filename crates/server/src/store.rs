@@ -13,6 +13,8 @@ use hailong_protocol::{
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::report::{ReportBuilder, ReportError, RowScope};
+
 /// A storage failure. `Busy` is worth retrying (HTTP 503); `Other` is not (HTTP 500).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -367,6 +369,21 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     /// All terminals, by id.
     fn list_terminals(&self) -> impl Future<Output = Result<Vec<TerminalRow>, StoreError>> + Send;
+
+    /// The current configuration of every commune that has one (reports name communes,
+    /// provinces, counters, staff and fields after them).
+    fn current_configs(
+        &self,
+    ) -> impl Future<Output = Result<Vec<ConfigEnvelope>, StoreError>> + Send;
+
+    /// Feeds every stored rating in `scope` (server receive time, one commune or all) to
+    /// `builder` and hands it back. Read-only; counts nothing itself: the counting is
+    /// [`ReportBuilder`]'s, the same for every store.
+    fn report_rows(
+        &self,
+        scope: RowScope,
+        builder: ReportBuilder,
+    ) -> impl Future<Output = Result<ReportBuilder, ReportError>> + Send;
 
     /// Revokes a terminal and its unused codes. `Ok(false)` when there is no such terminal.
     fn revoke_terminal(

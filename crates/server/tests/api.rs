@@ -10,7 +10,9 @@ mod api {
     pub mod enroll;
     pub mod ingest;
     pub mod limits;
+    pub mod loadgen;
     pub mod openapi;
+    pub mod report;
     pub mod support;
     pub mod tamper;
 }

@@ -7,7 +7,7 @@
 //! received them, apply one after the other. Inserts are `ON CONFLICT DO NOTHING`; a rating
 //! that was not inserted is classified by comparing what is held.
 
-use hailong_protocol::{MAX_SEQ, Rating, RatingOutcome, RatingResult, UploadSummary};
+use hailong_protocol::{Flag, MAX_SEQ, Rating, RatingOutcome, RatingResult, UploadSummary};
 use serde::Serialize;
 use tokio_postgres::{Statement, Transaction};
 
@@ -37,9 +37,10 @@ impl Stmts {
                 .prepare(
                     "INSERT INTO ratings (id, terminal_id, seq, content, content_hash,
                          commune_code, counter_id, staff_id, field_id, dossier_code, stage, level,
-                         level_count, device_time, received_at, clock_offset_s, clock_suspect)
+                         level_count, device_time, received_at, clock_offset_s, clock_suspect,
+                         complaint, suspected_repeat, dossier_repeat)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                             $16, $17)
+                             $16, $17, $18, $19, $20)
                      ON CONFLICT DO NOTHING",
                 )
                 .await?,
@@ -279,6 +280,9 @@ async fn insert(
                 &to_ms(ctx.received_at),
                 &ctx.clock_offset_s,
                 &i64::from(ctx.clock_suspect),
+                &i64::from(r.complaint),
+                &i64::from(r.flags.contains(&Flag::SuspectedRepeat)),
+                &i64::from(r.flags.contains(&Flag::DossierRepeat)),
             ],
         )
         .await?;

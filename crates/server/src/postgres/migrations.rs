@@ -9,7 +9,10 @@
 use crate::store::StoreError;
 
 /// The migrations, in order; the schema version after applying migration `i` is `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_reports.sql"),
+];
 
 /// Any constant: the advisory lock that lets one server process migrate at a time.
 const MIGRATION_LOCK: i64 = 0x0048_4149_4c4f_4e47;

@@ -3,7 +3,7 @@
 //! sequence, verify the terminal's hash chain (see `tamper`), and answer with the new sync
 //! status.
 
-use hailong_protocol::{MAX_SEQ, Rating, RatingOutcome, RatingResult, UploadSummary};
+use hailong_protocol::{Flag, MAX_SEQ, Rating, RatingOutcome, RatingResult, UploadSummary};
 use rusqlite::{
     CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -32,8 +32,10 @@ impl<'t> Stmts<'t> {
             insert: tx.prepare_cached(
                 "INSERT INTO ratings (id, terminal_id, seq, content, content_hash, commune_code,
                      counter_id, staff_id, field_id, dossier_code, stage, level, level_count,
-                     device_time, received_at, clock_offset_s, clock_suspect)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                     device_time, received_at, clock_offset_s, clock_suspect, complaint,
+                     suspected_repeat, dossier_repeat)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                         ?18, ?19, ?20)",
             )?,
             seen: tx.prepare_cached(
                 "INSERT OR IGNORE INTO seq_seen (terminal_id, seq) VALUES (?1, ?2)",
@@ -244,6 +246,9 @@ fn insert(
         to_ms(ctx.received_at),
         ctx.clock_offset_s,
         ctx.clock_suspect,
+        r.complaint,
+        r.flags.contains(&Flag::SuspectedRepeat),
+        r.flags.contains(&Flag::DossierRepeat),
     ])?;
     Ok(())
 }

@@ -12,6 +12,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_tamper.sql"),
+    include_str!("../../migrations/sqlite/0003_reports.sql"),
 ];
 
 /// Brings the database up to the newest schema, each migration in its own transaction.

@@ -248,7 +248,8 @@ async fn a_device_clock_hours_off_is_flagged() {
     .await;
     assert!(resp.clock_suspect);
     let row = &server.dump()["ratings"][0];
-    assert!(row.ends_with("|1"), "clock_suspect stored: {row}");
+    // clock_suspect, then complaint, suspected_repeat, dossier_repeat (migration 0003).
+    assert!(row.ends_with("|1|0|0|0"), "clock_suspect stored: {row}");
 }
 
 #[tokio::test]

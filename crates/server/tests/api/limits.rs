@@ -19,6 +19,7 @@ async fn requests_beyond_the_rate_get_429_with_retry_after() {
             per_second: 100.0,
         },
         limits: DecodeLimits::default(),
+        ..ServerOptions::default()
     })
     .await;
     let kiosk = server.kiosk("26734").await;

@@ -87,6 +87,14 @@ impl TestServer {
         }
     }
 
+    /// The `--db` of this server's database, for the CLI.
+    pub fn db_uri(&self) -> String {
+        match &self.pg {
+            Some(pg) => pg.url(),
+            None => format!("sqlite://{}", self._dir.path().join("server.db").display()),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -282,7 +290,7 @@ fn block_on<T>(future: impl Future<Output = T>) -> T {
 }
 
 /// Rate limits high enough not to interfere.
-fn generous() -> ServerOptions {
+pub fn generous() -> ServerOptions {
     let rate = RateLimit {
         burst: 10_000,
         per_second: 10_000.0,
