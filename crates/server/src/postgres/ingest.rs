@@ -4,8 +4,13 @@
 //! hash chain, and answer with the new sync status.
 //!
 //! The terminal's row is locked first: batches of one terminal, whichever server process
-//! received them, apply one after the other. Inserts are `ON CONFLICT DO NOTHING`; a rating
-//! that was not inserted is classified by comparing what is held.
+//! received them, apply one after the other. The batch's valid ratings go in with ONE
+//! `INSERT ... SELECT FROM UNNEST(...) ON CONFLICT DO NOTHING RETURNING id`, in batch order, and
+//! their sequence numbers with one more statement: a round trip per batch instead of two per
+//! rating. A rating that was not inserted (the rare case: a retry, a conflict) is classified on
+//! its own by comparing what is held.
+
+use std::collections::HashSet;
 
 use hailong_protocol::{Flag, MAX_SEQ, Rating, RatingOutcome, RatingResult, UploadSummary};
 use serde::Serialize;
@@ -15,12 +20,12 @@ use super::sync_status;
 use crate::sqlite::to_ms;
 use crate::store::{IngestContext, IngestItem, IngestOutcome};
 
-/// Prepared statements used per rating.
+/// Prepared statements.
 struct Stmts {
     by_id: Statement,
     by_key: Statement,
-    insert: Statement,
-    seen: Statement,
+    insert_all: Statement,
+    seen_all: Statement,
     quarantine: Statement,
 }
 
@@ -33,20 +38,37 @@ impl Stmts {
             by_key: tx
                 .prepare("SELECT id FROM ratings WHERE terminal_id = $1 AND seq = $2")
                 .await?,
-            insert: tx
+            // One row per array element, in array order (WITH ORDINALITY), so that of two
+            // ratings of the batch with one id or one seq the first is the one stored, as when
+            // they are applied one by one. Batch-wide values ($14..$17) are scalars.
+            insert_all: tx
                 .prepare(
                     "INSERT INTO ratings (id, terminal_id, seq, content, content_hash,
                          commune_code, counter_id, staff_id, field_id, dossier_code, stage, level,
                          level_count, device_time, received_at, clock_offset_s, clock_suspect,
                          complaint, suspected_repeat, dossier_repeat)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                             $16, $17, $18, $19, $20)
-                     ON CONFLICT DO NOTHING",
+                     SELECT u.id, $14, u.seq, u.content, u.content_hash, u.commune_code,
+                            u.counter_id, u.staff_id, u.field_id, u.dossier_code, u.stage,
+                            u.level, u.level_count, u.device_time, $15, $16, $17,
+                            u.complaint, u.suspected_repeat, u.dossier_repeat
+                     FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[],
+                                 $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                                 $11::bigint[], $12::bigint[], $13::text[], $18::bigint[],
+                                 $19::bigint[], $20::bigint[])
+                          WITH ORDINALITY AS u(id, seq, content, content_hash, commune_code,
+                              counter_id, staff_id, field_id, dossier_code, stage, level,
+                              level_count, device_time, complaint, suspected_repeat,
+                              dossier_repeat, n)
+                     ORDER BY u.n
+                     ON CONFLICT DO NOTHING
+                     RETURNING id",
                 )
                 .await?,
-            seen: tx
+            seen_all: tx
                 .prepare(
-                    "INSERT INTO seq_seen (terminal_id, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    "INSERT INTO seq_seen (terminal_id, seq)
+                     SELECT $1, s FROM UNNEST($2::bigint[]) AS s
+                     ON CONFLICT DO NOTHING",
                 )
                 .await?,
             quarantine: tx
@@ -85,9 +107,25 @@ pub(super) async fn ingest(
     let mut tally = Tally::default();
     let mut results = Vec::with_capacity(items.len());
     let stmts = Stmts::new(tx).await?;
+    let mut created = insert_all(tx, &stmts, terminal_id, items, ctx).await?;
+    let mut seen = Vec::with_capacity(items.len());
     for item in items {
-        results.push(apply(tx, &stmts, terminal_id, item, ctx, &mut tally).await?);
+        results.push(
+            apply(
+                tx,
+                &stmts,
+                terminal_id,
+                item,
+                ctx,
+                &mut created,
+                &mut seen,
+                &mut tally,
+            )
+            .await?,
+        );
     }
+    // Accounted for, stored or not: a bad rating never blocks the ones behind it.
+    tx.execute(&stmts.seen_all, &[&terminal_id, &seen]).await?;
     let contiguous = advance_contiguous(tx, terminal_id).await?;
     tx.execute(
         "UPDATE terminals SET contiguous_seq = $2, stored_count = stored_count + $3,
@@ -112,12 +150,18 @@ pub(super) async fn ingest(
     })
 }
 
+/// Answers one item of the batch, in order. `created` holds the ids the bulk insert stored,
+/// each taken by the first valid rating carrying it; `seen` gathers the sequence numbers
+/// accounted for.
+#[allow(clippy::too_many_arguments)]
 async fn apply(
     tx: &Transaction<'_>,
     stmts: &Stmts,
     terminal_id: &str,
     item: &IngestItem,
     ctx: &IngestContext,
+    created: &mut HashSet<String>,
+    seen: &mut Vec<i64>,
     tally: &mut Tally,
 ) -> Result<RatingResult, tokio_postgres::Error> {
     match item {
@@ -128,8 +172,7 @@ async fn apply(
             content_hash,
         } => {
             let seq = rating.seq as i64;
-            let inserted =
-                insert(tx, stmts, terminal_id, rating, canonical, content_hash, ctx).await?;
+            let inserted = created.remove(&rating.id.to_string());
             let outcome = if inserted {
                 RatingOutcome::Created
             } else {
@@ -158,7 +201,7 @@ async fn apply(
                     unreachable!("classify only answers duplicate or conflict")
                 }
             }
-            tx.execute(&stmts.seen, &[&terminal_id, &seq]).await?;
+            seen.push(seq);
             Ok(RatingResult {
                 index: *index,
                 id: Some(rating.id),
@@ -188,9 +231,7 @@ async fn apply(
             tally.quarantined += quarantine(tx, stmts, terminal_id, &q, ctx).await?;
             tally.summary.invalid += 1;
             if let Some(s) = seq {
-                // Accounted for: a bad rating never blocks the ones behind it.
-                tx.execute(&stmts.seen, &[&terminal_id, &(s as i64)])
-                    .await?;
+                seen.push(s as i64);
             }
             Ok(RatingResult {
                 index: *index,
@@ -249,44 +290,83 @@ async fn classify(
     )
 }
 
-/// Inserts a rating; false when its id or its (terminal, seq) is already held.
-async fn insert(
+/// Inserts the batch's valid ratings in one statement, in batch order; returns the ids
+/// stored (a rating whose id or (terminal, seq) is already held, in the table or earlier in
+/// the batch, is not).
+async fn insert_all(
     tx: &Transaction<'_>,
     stmts: &Stmts,
     terminal_id: &str,
-    r: &Rating,
-    canonical: &str,
-    content_hash: &str,
+    items: &[IngestItem],
     ctx: &IngestContext,
-) -> Result<bool, tokio_postgres::Error> {
-    let n = tx
-        .execute(
-            &stmts.insert,
+) -> Result<HashSet<String>, tokio_postgres::Error> {
+    let valid: Vec<(&Rating, &str, &str)> = items
+        .iter()
+        .filter_map(|item| match item {
+            IngestItem::Valid {
+                rating,
+                canonical,
+                content_hash,
+                ..
+            } => Some((rating, canonical.as_str(), content_hash.as_str())),
+            IngestItem::Invalid { .. } => None,
+        })
+        .collect();
+    if valid.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let column = |f: &dyn Fn(&(&Rating, &str, &str)) -> String| -> Vec<String> {
+        valid.iter().map(f).collect()
+    };
+    let optional = |f: &dyn Fn(&Rating) -> Option<String>| -> Vec<Option<String>> {
+        valid.iter().map(|(r, _, _)| f(r)).collect()
+    };
+    let number =
+        |f: &dyn Fn(&Rating) -> i64| -> Vec<i64> { valid.iter().map(|(r, _, _)| f(r)).collect() };
+    let ids = column(&|(r, _, _)| r.id.to_string());
+    let seqs = number(&|r| r.seq as i64);
+    let contents = column(&|(_, c, _)| (*c).to_owned());
+    let hashes = column(&|(_, _, h)| (*h).to_owned());
+    let communes = column(&|(r, _, _)| r.commune_code.clone());
+    let counters = optional(&|r| r.counter_id.clone());
+    let staff = optional(&|r| r.staff_id.clone());
+    let fields = optional(&|r| r.field_id.clone());
+    let dossiers = optional(&|r| r.dossier_code.clone());
+    let stages = column(&|(r, _, _)| wire_name(&r.stage));
+    let levels = number(&|r| i64::from(r.level));
+    let level_counts = number(&|r| i64::from(r.level_count));
+    let device_times = column(&|(r, _, _)| r.device_time.clone());
+    let complaints = number(&|r| i64::from(r.complaint));
+    let suspected = number(&|r| i64::from(r.flags.contains(&Flag::SuspectedRepeat)));
+    let repeated = number(&|r| i64::from(r.flags.contains(&Flag::DossierRepeat)));
+    let rows = tx
+        .query(
+            &stmts.insert_all,
             &[
-                &r.id.to_string(),
+                &ids,
+                &seqs,
+                &contents,
+                &hashes,
+                &communes,
+                &counters,
+                &staff,
+                &fields,
+                &dossiers,
+                &stages,
+                &levels,
+                &level_counts,
+                &device_times,
                 &terminal_id,
-                &(r.seq as i64),
-                &canonical,
-                &content_hash,
-                &r.commune_code,
-                &r.counter_id,
-                &r.staff_id,
-                &r.field_id,
-                &r.dossier_code,
-                &wire_name(&r.stage),
-                &i64::from(r.level),
-                &i64::from(r.level_count),
-                &r.device_time,
                 &to_ms(ctx.received_at),
                 &ctx.clock_offset_s,
                 &i64::from(ctx.clock_suspect),
-                &i64::from(r.complaint),
-                &i64::from(r.flags.contains(&Flag::SuspectedRepeat)),
-                &i64::from(r.flags.contains(&Flag::DossierRepeat)),
+                &complaints,
+                &suspected,
+                &repeated,
             ],
         )
         .await?;
-    Ok(n == 1)
+    Ok(rows.iter().map(|row| row.get::<_, String>(0)).collect())
 }
 
 /// A quarantine row.

@@ -96,6 +96,39 @@ async fn conflicts_are_quarantined_and_do_not_block_the_rest() {
     assert_eq!(resp.sync.quarantined, 2);
 }
 
+/// Within one batch, as one by one: the first of two copies is stored and the second is a
+/// duplicate; the first of two ratings with one seq is stored and the other quarantined.
+#[tokio::test]
+async fn repeats_inside_one_batch_are_answered_in_order() {
+    let server = TestServer::start().await;
+    let kiosk = server.kiosk("26734").await;
+    let good = ratings(&kiosk, 1..=3);
+    let mut other_two = rating(&kiosk, 2);
+    other_two.level = 1;
+    let batch = vec![
+        good[0].clone(),
+        good[0].clone(),
+        good[1].clone(),
+        other_two,
+        good[2].clone(),
+    ];
+    let resp = ok(server.upload(&kiosk, batch).await).await;
+    assert_eq!(
+        statuses(&resp),
+        ["created", "duplicate", "created", "conflict", "created"]
+    );
+    let dump = server.dump();
+    assert_eq!(dump["ratings"].len(), 3);
+    assert!(
+        dump["ratings"]
+            .iter()
+            .any(|r| r.contains(&good[1].id.to_string())),
+        "the first rating with seq 2 is the one held"
+    );
+    assert_eq!(dump["quarantine"].len(), 1);
+    assert_eq!(resp.sync.highest_contiguous_seq, 3);
+}
+
 #[tokio::test]
 async fn one_invalid_rating_among_good_ones_is_quarantined_by_field() {
     let server = TestServer::start().await;
