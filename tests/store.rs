@@ -982,3 +982,25 @@ fn call_back_numbers_past_their_keeping_time_are_erased() {
     let (_, breaks) = store.verify_chain(TERMINAL).expect("verify");
     assert!(breaks.is_empty(), "{breaks:?}");
 }
+
+/// The background sync waits on the writer: sealing a rating wakes it, a draft does not.
+#[test]
+fn sealing_through_the_writer_wakes_whoever_waits_for_it() {
+    use futures::FutureExt as _;
+    let dir = temp();
+    let (writer, opened) = Writer::spawn(&db(&dir), t0);
+    block_on(opened).expect("open");
+    let first = draft(Some("q1"), at(0));
+    block_on(writer.save(first.clone(), None)).expect("draft");
+    assert!(
+        writer.sealed().now_or_never().is_none(),
+        "a draft is nothing to send"
+    );
+    let seal = seal(SealCause::Completed, at(5));
+    block_on(writer.save(first, Some(seal))).expect("seal");
+    assert!(
+        writer.clone().sealed().now_or_never().is_some(),
+        "a clone of the writer (the sync's) is woken"
+    );
+    assert!(writer.sealed().now_or_never().is_none(), "once per sealing");
+}

@@ -5,6 +5,7 @@
 //! open it again at each request, so a terminal recovers without a restart once the disk is back.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread;
 
@@ -20,6 +21,8 @@ type Job = Box<dyn FnOnce(Result<&mut Store, StoreError>) + Send>;
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
     path: PathBuf,
+    /// Told whenever a rating is sealed (the background sync waits on it).
+    sealed: Arc<tokio::sync::Notify>,
 }
 
 impl Writer {
@@ -59,6 +62,7 @@ impl Writer {
             Self {
                 jobs,
                 path: path.to_path_buf(),
+                sealed: Arc::new(tokio::sync::Notify::new()),
             },
             opened,
         )
@@ -75,7 +79,20 @@ impl Writer {
         draft: RatingDraft,
         seal: Option<Seal>,
     ) -> impl Future<Output = Result<Saved, StoreError>> + use<> {
-        self.run(move |store| store?.save(&draft, seal.as_ref()))
+        let sealed = self.sealed.clone();
+        self.run(move |store| {
+            let saved = store?.save(&draft, seal.as_ref())?;
+            if saved.seq.is_some() {
+                sealed.notify_one();
+            }
+            Ok(saved)
+        })
+    }
+
+    /// Resolves once a rating has been sealed through this writer (or any clone of it) since
+    /// the last time this was awaited.
+    pub async fn sealed(&self) {
+        self.sealed.notified().await;
     }
 
     /// Runs `job` on the writer thread with the open store.
