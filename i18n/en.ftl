@@ -17,6 +17,7 @@ level-very-satisfied = Very satisfied
 
 reasons-title = What were you not satisfied with?
 reasons-hint = You can choose several
+reasons-more = More reasons { $page }/{ $pages }
 criteria-progress = Question { $current } of { $total }
 dossier-title = Dossier code (receipt number)
 dossier-hint = Type it on the keypad or scan the code on your receipt

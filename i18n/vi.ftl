@@ -18,6 +18,7 @@ level-very-satisfied = Rất hài lòng
 
 reasons-title = Ông/Bà chưa hài lòng vì điều gì?
 reasons-hint = Có thể chọn nhiều ý
+reasons-more = Lý do khác { $page }/{ $pages }
 criteria-progress = Câu { $current } / { $total }
 dossier-title = Mã hồ sơ (số biên nhận)
 dossier-hint = Nhập bằng bàn phím số hoặc quét mã trên giấy biên nhận

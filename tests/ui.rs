@@ -1437,6 +1437,15 @@ fn every_citizen_screen_in_high_contrast_and_in_large_text() {
         kiosk.tap("Không hài lòng");
         kiosk.tap("Thời gian chờ đợi lâu");
         kiosk.snapshot(&format!("reasons-{name}"));
+        if name == "large-text" {
+            // Six reasons a page in large text: the last two on a second page, no scrolling.
+            assert!(!kiosk.shows("Khác"));
+            kiosk.tap("Lý do khác 1/2");
+            kiosk.tap("Khác");
+            kiosk.snapshot("reasons-large-text-page-2");
+            kiosk.tap("Lý do khác 2/2");
+            assert!(kiosk.shows("Thời gian chờ đợi lâu"));
+        }
         kiosk.tap("Xong");
         assert!(matches!(kiosk.app.screen(), Screen::Criterion(_)));
         kiosk.snapshot(&format!("criteria-circular-01-{name}"));
@@ -1459,7 +1468,15 @@ fn every_citizen_screen_in_high_contrast_and_in_large_text() {
         kiosk.tap("Bỏ qua");
         assert_eq!(kiosk.app.screen(), &Screen::Thanks);
         kiosk.snapshot(&format!("thanks-{name}"));
-        assert!(kiosk.only_rating().draft.feedback.complaint);
+        let rating = kiosk.only_rating();
+        assert!(rating.draft.feedback.complaint);
+        if name == "large-text" {
+            assert_eq!(
+                rating.draft.reasons,
+                ["cho-lau", "khac"],
+                "ticks kept across pages"
+            );
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! Reasons for a negative rating: a multi-select of large toggles, from the question set.
+//! Citizen screens never scroll: reasons that do not fit (more than eight, or more than six in
+//! large text) go on further pages, reached with "Xem thêm lý do"; ticks stay across pages.
 
-use iced::widget::{button, column, container, row, scrollable, text};
+use iced::widget::{Space, button, column, container, row, text};
 use iced::{Alignment, Length};
 
-use super::{Context, bottom_bar, page, primary, skip, title};
+use super::{Context, page, primary, secondary, skip, title};
 use crate::survey::Reason;
 use crate::theme::{self, size, text_size};
 use crate::widget::Element;
@@ -13,6 +15,8 @@ use crate::widget::check::check;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct State {
     selected: Vec<String>,
+    /// The page of reasons shown, from 0.
+    page: usize,
 }
 
 /// What a citizen can do here.
@@ -24,6 +28,8 @@ pub enum Message {
     Done,
     /// Skip the page.
     Skip,
+    /// Show the next page of reasons (after the last, the first again).
+    MoreReasons,
 }
 
 /// What the app should do.
@@ -47,6 +53,10 @@ impl State {
             }
             Message::Done => Some(Event::Chosen(self.chosen(reasons))),
             Message::Skip => Some(Event::Chosen(Vec::new())),
+            Message::MoreReasons => {
+                self.page += 1;
+                None
+            }
         }
     }
 
@@ -59,81 +69,87 @@ impl State {
             .collect()
     }
 
-    /// The screen: reasons in two columns, Skip and Done at the bottom. Up to
-    /// [`FILLED_MAX`] reasons in standard text share the page's height; more, or large text,
-    /// take their natural height in a list that scrolls (with a wide scroll bar) when needed.
+    /// The page shown, for `count` reasons `per_page` at a time.
+    pub fn page(&self, count: usize, per_page: usize) -> usize {
+        self.page % count.div_ceil(per_page).max(1)
+    }
+
+    /// The screen: a page of reasons in two columns; Skip, "more reasons" when they do not all
+    /// fit, and Done at the bottom.
     pub fn view<'a>(&self, ctx: &Context<'_>, reasons: &[Reason]) -> Element<'a, Message> {
-        let filled = reasons.len() <= FILLED_MAX && !ctx.look.large_text;
-        let height = if filled { Length::Fill } else { Length::Shrink };
-        let toggles: Vec<Element<'a, Message>> = reasons
-            .iter()
-            .map(|reason| {
-                let on = self.selected.contains(&reason.id);
-                button(
-                    container(
-                        row![
-                            check(on),
-                            text(reason.text.get(ctx.language).to_owned())
-                                .size(ctx.text(text_size::ANSWER))
-                                .width(Length::Fill),
-                        ]
-                        .spacing(16)
-                        .align_y(Alignment::Center),
-                    )
-                    .center_y(height),
+        let per_page = per_page(ctx.look.large_text);
+        let pages = reasons.len().div_ceil(per_page).max(1);
+        let shown_page = self.page(reasons.len(), per_page);
+        let shown = reasons.iter().skip(shown_page * per_page).take(per_page);
+        let mut toggles = shown.map(|reason| {
+            let on = self.selected.contains(&reason.id);
+            button(
+                container(
+                    row![
+                        check(on),
+                        text(reason.text.get(ctx.language).to_owned())
+                            .size(ctx.text(text_size::ANSWER))
+                            .width(Length::Fill),
+                    ]
+                    .spacing(16)
+                    .align_y(Alignment::Center),
                 )
-                .on_press(Message::Toggle(reason.id.clone()))
-                .width(Length::Fill)
-                .height(height)
-                .padding([12.0, 18.0])
-                .style(if on {
-                    theme::selected_button
-                } else {
-                    theme::secondary_button
-                })
-                .into()
+                .center_y(Length::Fill),
+            )
+            .on_press(Message::Toggle(reason.id.clone()))
+            .width(Length::Fill)
+            .height(Length::Fill)
+            .padding([8.0, 18.0])
+            .style(if on {
+                theme::selected_button
+            } else {
+                theme::secondary_button
             })
-            .collect();
-        let rows_needed = toggles.len().div_ceil(2);
-        let mut grid = column![].spacing(size::GAP / 1.5).height(height);
-        let mut toggles = toggles.into_iter();
-        for _ in 0..rows_needed {
-            let mut line = row![].spacing(size::GAP).height(height);
+            .into()
+        });
+        // Every page has the rows of a full one, so the toggles keep their size.
+        let mut grid = column![].spacing(size::GAP / 1.5).height(Length::Fill);
+        for _ in 0..per_page.div_ceil(2) {
+            let mut line = row![].spacing(size::GAP).height(Length::Fill);
             for _ in 0..2 {
-                line = match toggles.next() {
-                    Some(toggle) => line.push(toggle),
-                    None => line.push(container(text("")).width(Length::Fill)),
-                };
+                let cell: Element<'a, Message> = toggles
+                    .next()
+                    .unwrap_or_else(|| Space::new().width(Length::Fill).into());
+                line = line.push(cell);
             }
             grid = grid.push(line);
         }
-        let grid: Element<'a, Message> = if filled {
-            grid.into()
-        } else {
-            scrollable(container(grid).padding(iced::Padding::default().right(size::GAP * 1.5)))
-                .direction(scrollable::Direction::Vertical(
-                    scrollable::Scrollbar::new()
-                        .width(size::GAP)
-                        .scroller_width(size::GAP),
-                ))
-                .height(Length::Fill)
-                .into()
-        };
+        let mut bar = row![skip(ctx, Message::Skip), Space::new().width(Length::Fill)]
+            .spacing(size::GAP)
+            .align_y(Alignment::Center);
+        if pages > 1 {
+            bar = bar.push(secondary(
+                ctx,
+                ctx.tr_args(
+                    "reasons-more",
+                    &[
+                        ("page", (shown_page + 1).to_string()),
+                        ("pages", pages.to_string()),
+                    ],
+                ),
+                Message::MoreReasons,
+            ));
+        }
+        bar = bar.push(primary(ctx, ctx.tr("action-done"), Message::Done));
         let body = column![
             title(ctx, ctx.tr("reasons-title"), Some(ctx.tr("reasons-hint"))),
             grid,
-            bottom_bar(
-                skip(ctx, Message::Skip),
-                Some(primary(ctx, ctx.tr("action-done"), Message::Done)),
-            ),
+            bar,
         ]
         .spacing(size::GAP);
         page(ctx, None, body.into())
     }
 }
 
-/// Most reasons shown filling the page; more scroll.
-pub const FILLED_MAX: usize = 8;
+/// Reasons on one page: eight (four rows of two), six in large text.
+pub fn per_page(large_text: bool) -> usize {
+    if large_text { 6 } else { 8 }
+}
 
 #[cfg(test)]
 mod tests {
