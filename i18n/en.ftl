@@ -165,6 +165,7 @@ range-span = { $from } to { $to }
 kpi-total = Ratings
 kpi-sipas = Satisfied (SIPAS)
 kpi-766 = Decision 766 rate
+kpi-complaints = Complaints
 kpi-flagged = Suspected repeats (not counted)
 kpi-none = —
 chart-hourly = Ratings per hour

@@ -166,6 +166,7 @@ range-span = Từ { $from } đến { $to }
 kpi-total = Tổng số đánh giá
 kpi-sipas = Hài lòng (SIPAS)
 kpi-766 = Tỷ lệ hài lòng QĐ 766
+kpi-complaints = Phản ánh, kiến nghị
 kpi-flagged = Nghi lặp (không tính)
 kpi-none = —
 chart-hourly = Số đánh giá theo giờ

@@ -318,14 +318,21 @@ impl State {
         let percent = |share: Option<f64>| {
             share.map_or_else(|| none.clone(), |s| format!("{:.1}%", s * 100.0))
         };
-        let (total, sipas, rate, flagged) = match &self.tally {
+        let (total, sipas, rate, complaints, flagged) = match &self.tally {
             Some(tally) => (
                 tally.all.total.to_string(),
                 percent(tally.all.sipas_share()),
                 percent(tally.all.rate_766()),
+                tally.complaints.to_string(),
                 tally.flagged.to_string(),
             ),
-            None => (none.clone(), none.clone(), none.clone(), none.clone()),
+            None => (
+                none.clone(),
+                none.clone(),
+                none.clone(),
+                none.clone(),
+                none.clone(),
+            ),
         };
         let card = |label: String, value: String| -> Element<'a, Message> {
             container(
@@ -344,6 +351,7 @@ impl State {
             card(ctx.tr("kpi-total"), total),
             card(ctx.tr("kpi-sipas"), sipas),
             card(ctx.tr("kpi-766"), rate),
+            card(ctx.tr("kpi-complaints"), complaints),
             card(ctx.tr("kpi-flagged"), flagged),
         ]
         .spacing(12)
