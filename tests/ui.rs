@@ -1584,7 +1584,6 @@ fn the_officer_on_duty_shows_with_their_photo_and_every_citizen_page_still_fits(
         if large_text {
             kiosk.tap("Chữ to");
         }
-        let min = nine_mm(kiosk.app.config(), 1280.0, 800.0);
         let check = |kiosk: &Kiosk, page: &str| {
             assert!(kiosk.shows("Quầy số 1 · Cán bộ: Nguyễn Thị Lan"), "{page}");
             let outside = kiosk.off_screen();
@@ -1592,11 +1591,17 @@ fn the_officer_on_duty_shows_with_their_photo_and_every_citizen_page_still_fits(
                 outside.is_empty(),
                 "{page} (large text {large_text}): {outside:?}"
             );
-            for (label, width, height) in tap_targets(&kiosk.app, KIOSK_SMALL) {
-                assert!(
-                    width >= min && height >= min,
-                    "{page}: {label:?} is {width}x{height}, under 9 mm"
-                );
+            for (logical, (w, h)) in [
+                (KIOSK_SMALL, (1280.0, 800.0)),
+                (KIOSK_FULL_HD, (1920.0, 1080.0)),
+            ] {
+                let min = nine_mm(kiosk.app.config(), w, h);
+                for (label, width, height) in tap_targets(&kiosk.app, logical) {
+                    assert!(
+                        width >= min && height >= min,
+                        "{page} at {w}x{h}: {label:?} is {width}x{height}, under 9 mm"
+                    );
+                }
             }
         };
         check(&kiosk, "home");
