@@ -68,18 +68,13 @@ impl Speaker {
 
     /// The sound card's speaker, or a silent one (logged) when there is none.
     pub fn detect() -> Self {
-        let player = std::env::var_os("HAILONG_AUDIO_PLAYER")
-            .map(PathBuf::from)
-            .or_else(|| find_on_path("aplay"));
-        let Some(player) = player else {
-            tracing::warn!("read-aloud is silent: no `aplay` (apt-get install alsa-utils)");
-            return Self::silent();
-        };
-        if !has_sound_card() {
-            tracing::warn!("read-aloud is silent: no sound card");
-            return Self::silent();
+        match find_player() {
+            Ok(player) => Self::with_player(player),
+            Err(why) => {
+                tracing::warn!(%why, "read-aloud is silent");
+                Self::silent()
+            }
         }
-        Self::with_player(player)
     }
 
     /// A speaker playing through `player` (called as `player -q -`, the WAV on its standard
@@ -110,6 +105,29 @@ impl Speaker {
         if let Some(requests) = &self.requests {
             let _ = requests.send(clip);
         }
+    }
+}
+
+/// Why prompts cannot be played here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Silence {
+    #[error("no `aplay` (apt-get install alsa-utils)")]
+    NoPlayer,
+    #[error("no sound card")]
+    NoSoundCard,
+}
+
+/// The player program, if prompts can be played here (`HAILONG_AUDIO_PLAYER` or `aplay`, and
+/// a sound card).
+pub fn find_player() -> Result<PathBuf, Silence> {
+    let player = std::env::var_os("HAILONG_AUDIO_PLAYER")
+        .map(PathBuf::from)
+        .or_else(|| find_on_path("aplay"))
+        .ok_or(Silence::NoPlayer)?;
+    if has_sound_card() {
+        Ok(player)
+    } else {
+        Err(Silence::NoSoundCard)
     }
 }
 

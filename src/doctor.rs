@@ -144,6 +144,7 @@ impl Finding {
             "earlier" => "doctor-name-earlier",
             "logs" => "doctor-name-logs",
             "photos" => "doctor-name-photos",
+            "audio" => "doctor-name-audio",
             "dns" => "doctor-name-dns",
             "tcp" => "doctor-name-tcp",
             "tls" => "doctor-name-tls",
@@ -262,8 +263,39 @@ pub fn basic_checks(loaded: &Loaded, probe: Probe) -> Vec<Finding> {
     };
     let mut findings = vec![version, configuration];
     findings.extend(photos(loaded));
+    findings.extend(audio(
+        loaded.config.terminal.read_aloud,
+        crate::audio::find_player(),
+    ));
     findings.push(disk(&loaded.paths.data_dir, probe));
     findings
+}
+
+/// Reading aloud, when the configuration turns it on: a player and a sound card, or a
+/// warning (the terminal works silently).
+pub fn audio(
+    read_aloud: bool,
+    player: Result<std::path::PathBuf, crate::audio::Silence>,
+) -> Option<Finding> {
+    if !read_aloud {
+        return None;
+    }
+    Some(match player {
+        Ok(player) => Finding::ok(
+            "audio",
+            Words::new("doctor-audio-ok").arg("player", player.display()),
+        ),
+        Err(crate::audio::Silence::NoPlayer) => Finding::warn(
+            "audio",
+            Words::new("doctor-audio-no-player"),
+            Words::new("doctor-audio-no-player-fix"),
+        ),
+        Err(crate::audio::Silence::NoSoundCard) => Finding::warn(
+            "audio",
+            Words::new("doctor-audio-no-card"),
+            Words::new("doctor-audio-no-card-fix"),
+        ),
+    })
 }
 
 /// The staff photos, when the configuration names any: each one that cannot be shown is a
@@ -573,6 +605,27 @@ fn logs(loaded: &Loaded) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reading_aloud_without_sound_is_a_warning_that_says_what_to_do() {
+        use crate::audio::Silence;
+        let i18n = I18n::embedded().expect("i18n");
+        let vi = Language::default_language();
+        assert_eq!(
+            audio(false, Err(Silence::NoSoundCard)),
+            None,
+            "off: no line"
+        );
+        let ok = audio(true, Ok("/usr/bin/aplay".into())).expect("a line");
+        assert_eq!(ok.status, Status::Ok);
+        for silence in [Silence::NoPlayer, Silence::NoSoundCard] {
+            let finding = audio(true, Err(silence)).expect("a line");
+            assert_eq!(finding.status, Status::Warn, "{silence}");
+            let check = finding.render(&i18n, &vi);
+            assert!(check.fix.contains("read_aloud"), "{}", check.fix);
+            assert_eq!(finding.name_key(), "doctor-name-audio");
+        }
+    }
 
     #[test]
     fn free_disk_below_the_floor_fails_and_says_what_to_do() {
