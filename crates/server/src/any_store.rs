@@ -135,6 +135,13 @@ impl Store for AnyStore {
         both!(self.report_rows(scope, builder))
     }
 
+    async fn complaints(
+        &self,
+        scope: RowScope,
+    ) -> Result<Vec<crate::complaints::HeldComplaint>, StoreError> {
+        both!(self.complaints(scope))
+    }
+
     async fn revoke_terminal(
         &self,
         terminal_id: String,

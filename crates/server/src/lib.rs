@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod any_store;
 pub mod batch;
+pub mod complaints;
 pub mod config_doc;
 pub mod error;
 pub mod http;

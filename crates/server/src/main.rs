@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use hailong_server::admin::{self, AddTerminal};
+use hailong_server::complaints;
 use hailong_server::ratelimit::RateLimit;
 use hailong_server::report::{self, GroupBy, ReportFormat, ReportQuery};
 use hailong_server::secret::ReportToken;
@@ -76,6 +77,30 @@ enum Command {
         /// csv (UTF-8 with BOM), xlsx (Excel) or json.
         #[arg(long, value_enum)]
         format: ReportFormat,
+        /// The file to write, or - for standard output.
+        #[arg(long, default_value = "-")]
+        output: PathBuf,
+    },
+    /// The complaints (phản ánh, kiến nghị) received, for the call-back team: when, where,
+    /// about whom, the citizen's words; with --with-phone also the call-back number and the
+    /// consent text's version (PERSONAL DATA: keep the file only as long as the call-backs
+    /// need it). Days are the server's receive days, Vietnam time.
+    Complaints {
+        /// First day, YYYY-MM-DD.
+        #[arg(long, value_parser = parse_day)]
+        from: NaiveDate,
+        /// Last day, inclusive.
+        #[arg(long, value_parser = parse_day)]
+        to: NaiveDate,
+        /// Only this commune.
+        #[arg(long)]
+        commune: Option<String>,
+        /// List the call-back numbers (personal data).
+        #[arg(long)]
+        with_phone: bool,
+        /// csv (UTF-8 with BOM) or json.
+        #[arg(long, value_enum, default_value_t = ComplaintFormat::Csv)]
+        format: ComplaintFormat,
         /// The file to write, or - for standard output.
         #[arg(long, default_value = "-")]
         output: PathBuf,
@@ -279,6 +304,50 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
                 )
             })
         }
+        Command::Complaints {
+            from,
+            to,
+            commune,
+            with_phone,
+            format,
+            output,
+        } => {
+            let query = complaints::ComplaintQuery {
+                from,
+                to,
+                commune,
+                with_phone,
+            };
+            let lines = complaints::list(&db().await?, &query).await?;
+            let bytes = match format {
+                ComplaintFormat::Csv => complaints::to_csv(&lines, with_phone)?,
+                ComplaintFormat::Json => complaints::to_json(&lines)?,
+            };
+            if output.as_os_str() == "-" {
+                let mut stdout = std::io::stdout().lock();
+                stdout.write_all(&bytes)?;
+                stdout.flush()?;
+                return Ok(String::new());
+            }
+            complaints::write(&output, &bytes)?;
+            Ok(if json {
+                format!(
+                    "{}\n",
+                    serde_json::json!({ "output": output, "complaints": lines.len() })
+                )
+            } else {
+                format!(
+                    "Wrote {} complaints received {from}..{to} to {}{}.\n",
+                    lines.len(),
+                    output.display(),
+                    if with_phone {
+                        " with call-back numbers (personal data)"
+                    } else {
+                        ""
+                    }
+                )
+            })
+        }
         Command::Loadgen {
             url,
             terminals,
@@ -306,6 +375,13 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
             admin::import_config(&db().await?, &source, json).await
         }
     }
+}
+
+/// Formats of `complaints`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ComplaintFormat {
+    Csv,
+    Json,
 }
 
 /// The day of `--from` / `--to`.

@@ -622,6 +622,33 @@ impl Store for PostgresStore {
         Ok(builder)
     }
 
+    async fn complaints(
+        &self,
+        scope: RowScope,
+    ) -> Result<Vec<crate::complaints::HeldComplaint>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT terminal_id, received_at, content FROM ratings
+                 WHERE complaint = 1 AND received_at >= $1 AND received_at < $2
+                   AND ($3::TEXT IS NULL OR commune_code = $3)
+                 ORDER BY received_at, terminal_id, seq",
+                &[&scope.start_ms, &scope.end_ms, &scope.commune],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(crate::complaints::HeldComplaint {
+                    terminal_id: r.get(0),
+                    received_at_ms: r.get(1),
+                    rating: serde_json::from_str(r.get::<_, &str>(2)).map_err(|e| {
+                        StoreError::Other(format!("a stored rating is not a wire rating: {e}"))
+                    })?,
+                })
+            })
+            .collect()
+    }
+
     async fn import_config(&self, config: NewConfig) -> Result<ImportOutcome, StoreError> {
         transaction!(self, |tx| {
             tx.execute(

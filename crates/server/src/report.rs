@@ -327,6 +327,23 @@ impl Directory {
     pub fn commune(&self, code: &str) -> Option<&CommuneInfo> {
         self.communes.get(code)
     }
+
+    /// A field's name, from any commune's configuration.
+    pub fn field_name(&self, id: &str) -> Option<String> {
+        self.fields.get(id).cloned()
+    }
+}
+
+impl CommuneInfo {
+    /// A counter's name in this commune.
+    pub fn counter_name(&self, id: &str) -> Option<String> {
+        self.counters.get(id).cloned()
+    }
+
+    /// A staff member's name in this commune.
+    pub fn staff_name(&self, id: &str) -> Option<String> {
+        self.staff.get(id).cloned()
+    }
 }
 
 /// A name in a configuration: a string, or `{ vi = ..., en = ... }` (Vietnamese first).

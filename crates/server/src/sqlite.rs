@@ -592,6 +592,40 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn complaints(
+        &self,
+        scope: RowScope,
+    ) -> Result<Vec<crate::complaints::HeldComplaint>, StoreError> {
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT terminal_id, received_at, content FROM ratings
+                 WHERE complaint = 1 AND received_at >= ?1 AND received_at < ?2
+                   AND (?3 IS NULL OR commune_code = ?3)
+                 ORDER BY received_at, terminal_id, seq",
+            )?;
+            let rows =
+                stmt.query_map(params![scope.start_ms, scope.end_ms, scope.commune], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })?;
+            rows.map(|row| {
+                let (terminal_id, received_at_ms, content) = row?;
+                Ok(crate::complaints::HeldComplaint {
+                    terminal_id,
+                    received_at_ms,
+                    rating: serde_json::from_str(&content).map_err(|e| {
+                        StoreError::Other(format!("a stored rating is not a wire rating: {e}"))
+                    })?,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
     async fn import_config(&self, config: NewConfig) -> Result<ImportOutcome, StoreError> {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -385,6 +385,13 @@ pub trait Store: Clone + Send + Sync + 'static {
         builder: ReportBuilder,
     ) -> impl Future<Output = Result<ReportBuilder, ReportError>> + Send;
 
+    /// The ratings with a complaint received in `scope`, oldest first, as stored (call-back
+    /// numbers included: see [`crate::complaints`]). Read-only.
+    fn complaints(
+        &self,
+        scope: RowScope,
+    ) -> impl Future<Output = Result<Vec<crate::complaints::HeldComplaint>, StoreError>> + Send;
+
     /// Revokes a terminal and its unused codes. `Ok(false)` when there is no such terminal.
     fn revoke_terminal(
         &self,

@@ -6,6 +6,7 @@ const POSTGRES: bool = false;
 
 mod api {
     pub mod cli;
+    pub mod complaints;
     pub mod config;
     pub mod enroll;
     pub mod ingest;

@@ -11,6 +11,7 @@ const POSTGRES: bool = true;
 #[cfg(hailong_test_postgres)]
 mod api {
     pub mod cli;
+    pub mod complaints;
     pub mod config;
     pub mod enroll;
     pub mod ingest;
