@@ -571,3 +571,363 @@ fn short(hash: &str) -> String {
         head
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Terminal;
+
+    const TERMINAL: &str = "26734-001";
+
+    /// Seqs `1..=n` of an honest chain.
+    fn chain(n: u64) -> Vec<Rating> {
+        let terminal = Terminal {
+            id: TERMINAL.into(),
+            commune_code: "26734".into(),
+            name: "Quầy 1".into(),
+            counter_id: Some("q1".into()),
+        };
+        let mut prev = chain::genesis(TERMINAL);
+        (1..=n)
+            .map(|seq| {
+                let mut rating = crate::loadgen::sample_rating(&terminal, seq);
+                rating.link(prev.clone());
+                prev.clone_from(&rating.hash);
+                rating
+            })
+            .collect()
+    }
+
+    /// Changes a rating's content (its hash kept).
+    fn edit(rating: &mut Rating) {
+        rating.level = rating.level % 3 + 1;
+    }
+
+    /// Changes a rating's content and rehashes it, linked where it was.
+    fn rewrite(rating: &mut Rating) {
+        edit(rating);
+        let prev = rating.prev_hash.clone();
+        rating.link(prev);
+    }
+
+    fn entry(rating: &Rating) -> Entry {
+        Entry {
+            seq: rating.seq,
+            rating: Some(rating.clone()),
+            hash: Some(rating.hash.clone()),
+        }
+    }
+
+    /// The entries of the ratings with these seqs.
+    fn entries(ratings: &[Rating], seqs: impl IntoIterator<Item = u64>) -> Vec<Entry> {
+        seqs.into_iter()
+            .map(|seq| entry(&ratings[usize::try_from(seq - 1).unwrap()]))
+            .collect()
+    }
+
+    fn fresh(anchor: Option<Anchor>) -> ChainState {
+        ChainState {
+            head: Link { seq: 0, hash: None },
+            anchor,
+        }
+    }
+
+    fn anchored(rating: &Rating) -> Anchor {
+        Anchor {
+            seq: rating.seq,
+            hash: rating.hash.clone(),
+            at_ms: 1_767_225_600_000,
+            checked: false,
+        }
+    }
+
+    /// (kind, first, last) of each alert.
+    fn kinds(findings: &Findings) -> Vec<(TamperKind, u64, u64)> {
+        findings
+            .alerts
+            .iter()
+            .map(|a| (a.kind, a.first, a.last))
+            .collect()
+    }
+
+    #[test]
+    fn an_honest_chain_walked_in_pages_finds_nothing_and_moves_the_head() {
+        let ratings = chain(5);
+        let mut w = Walk::new(TERMINAL, fresh(None));
+        assert_eq!(w.next_rows(), Some((0, MAX_SEQ)));
+
+        let first = walk(&mut w, &entries(&ratings, 1..=3), true);
+        assert_eq!(first.alerts, []);
+        assert_eq!(first.resolved, []);
+        assert_eq!(
+            first.head,
+            Some(Link {
+                seq: 3,
+                hash: Some(ratings[2].hash.clone())
+            })
+        );
+        assert_eq!(w.next_rows(), Some((3, MAX_SEQ)), "the next page");
+
+        let last = walk(&mut w, &entries(&ratings, 4..=5), false);
+        assert_eq!(last.alerts, []);
+        assert_eq!(last.head.map(|h| h.seq), Some(5));
+        assert_eq!(w.next_rows(), None, "a short page is the last");
+
+        // Resumed from the stored head by the next batch: nothing new, nothing written.
+        let state = ChainState {
+            head: Link {
+                seq: 5,
+                hash: Some(ratings[4].hash.clone()),
+            },
+            anchor: None,
+        };
+        let mut w = Walk::new(TERMINAL, state);
+        assert_eq!(w.next_rows(), Some((5, MAX_SEQ)));
+        assert_eq!(walk(&mut w, &[], false), Findings::default());
+    }
+
+    #[test]
+    fn an_edited_rating_is_found_once_as_edited() {
+        let mut ratings = chain(5);
+        edit(&mut ratings[2]);
+        let mut w = Walk::new(TERMINAL, fresh(None));
+
+        let found = walk(&mut w, &entries(&ratings, 1..=5), false);
+
+        assert_eq!(kinds(&found), [(TamperKind::Edited, 3, 3)]);
+        assert!(
+            found.alerts[0].detail.contains("changed after sealing"),
+            "{}",
+            found.alerts[0].detail
+        );
+        assert_eq!(found.head.map(|h| h.seq), Some(5), "walked past it");
+    }
+
+    #[test]
+    fn a_relinked_rating_breaks_the_link_of_the_next() {
+        let mut ratings = chain(5);
+        rewrite(&mut ratings[1]);
+        let found = walk(
+            &mut Walk::new(TERMINAL, fresh(None)),
+            &entries(&ratings, 1..=5),
+            false,
+        );
+        assert_eq!(kinds(&found), [(TamperKind::BrokenLink, 3, 3)]);
+
+        // Seq 1 linked elsewhere than the genesis.
+        let mut ratings = chain(2);
+        ratings[0].link("ab".repeat(32));
+        let first = ratings[0].hash.clone();
+        ratings[1].link(first);
+        let found = walk(
+            &mut Walk::new(TERMINAL, fresh(None)),
+            &entries(&ratings, 1..=2),
+            false,
+        );
+        assert_eq!(kinds(&found), [(TamperKind::BrokenLink, 1, 1)]);
+        assert!(found.alerts[0].detail.contains("genesis"));
+    }
+
+    #[test]
+    fn a_gap_is_found_then_resolved_when_its_ratings_arrive_and_verify() {
+        let ratings = chain(6);
+        let mut w = Walk::new(TERMINAL, fresh(None));
+        let found = walk(&mut w, &entries(&ratings, [1, 2, 5, 6]), false);
+        assert_eq!(kinds(&found), [(TamperKind::Gap, 3, 4)]);
+        assert_eq!(
+            found.head.map(|h| h.seq),
+            Some(6),
+            "the walk goes on past it"
+        );
+
+        let gap = OpenGap {
+            id: 7,
+            first: 3,
+            last: 4,
+        };
+        assert!(!gap.filled(1), "seq 4 still missing");
+        assert!(gap.filled(2));
+
+        // The next batch brings seqs 3 and 4: nothing above the head, then the gap.
+        let state = ChainState {
+            head: Link {
+                seq: 6,
+                hash: Some(ratings[5].hash.clone()),
+            },
+            anchor: None,
+        };
+        let mut w = Walk::new(TERMINAL, state);
+        assert_eq!(walk(&mut w, &[], false), Findings::default());
+        w.fill(gap, Some(&entry(&ratings[1])));
+        assert_eq!(
+            w.next_rows(),
+            Some((2, 5)),
+            "the gap and the rating after it"
+        );
+        let found = walk(&mut w, &entries(&ratings, 3..=5), false);
+        assert_eq!(found.alerts, []);
+        assert_eq!(found.head, None, "below the head");
+        assert_eq!(
+            found.resolved,
+            [Resolution::Gap {
+                id: 7,
+                first: 3,
+                last: 4,
+                clean: true
+            }]
+        );
+        assert!(found.resolved[0].text().contains("verifies"));
+        assert_eq!(w.next_rows(), None);
+    }
+
+    #[test]
+    fn a_filled_gap_that_does_not_fit_breaks_the_link_after_it() {
+        let mut ratings = chain(5);
+        rewrite(&mut ratings[2]); // another seq 3, linked to seq 2
+        let mut w = Walk::new(
+            TERMINAL,
+            ChainState {
+                head: Link {
+                    seq: 5,
+                    hash: Some(ratings[4].hash.clone()),
+                },
+                anchor: None,
+            },
+        );
+        assert_eq!(walk(&mut w, &[], false), Findings::default());
+        let gap = OpenGap {
+            id: 1,
+            first: 3,
+            last: 3,
+        };
+        w.fill(gap, Some(&entry(&ratings[1])));
+
+        let found = walk(&mut w, &entries(&ratings, 3..=4), false);
+
+        assert_eq!(kinds(&found), [(TamperKind::BrokenLink, 4, 4)]);
+        assert_eq!(
+            found.resolved,
+            [Resolution::Gap {
+                id: 1,
+                first: 3,
+                last: 3,
+                clean: false
+            }]
+        );
+    }
+
+    #[test]
+    fn a_rating_rewritten_after_anchoring_is_an_anchor_alert() {
+        let mut ratings = chain(5);
+        let anchor = anchored(&ratings[4]);
+        rewrite(&mut ratings[4]); // the chain itself verifies
+        let mut w = Walk::new(TERMINAL, fresh(Some(anchor)));
+
+        let found = walk(&mut w, &entries(&ratings, 1..=5), false);
+
+        assert_eq!(kinds(&found), [(TamperKind::Anchor, 5, 5)]);
+        assert!(found.alerts[0].detail.contains("rewritten after anchoring"));
+        assert_eq!(found.anchor, Some(AnchorChange::Checked), "compared once");
+    }
+
+    #[test]
+    fn an_anchored_rating_missing_then_arriving_with_its_hash_is_resolved() {
+        let ratings = chain(7);
+        let state = fresh(Some(anchored(&ratings[4])));
+        let mut w = Walk::new(TERMINAL, state);
+        let found = walk(&mut w, &entries(&ratings, [1, 2, 3, 4, 6, 7]), false);
+        assert_eq!(
+            kinds(&found),
+            [(TamperKind::Gap, 5, 5), (TamperKind::Anchor, 5, 5)]
+        );
+        assert!(found.alerts[1].detail.starts_with(ANCHOR_MISSING));
+        assert_eq!(found.anchor, None, "not compared yet");
+
+        w.fill(
+            OpenGap {
+                id: 1,
+                first: 5,
+                last: 5,
+            },
+            Some(&entry(&ratings[3])),
+        );
+        let found = walk(&mut w, &entries(&ratings, 5..=6), false);
+        assert_eq!(found.alerts, []);
+        assert_eq!(
+            found.resolved,
+            [
+                Resolution::AnchorArrived { seq: 5 },
+                Resolution::Gap {
+                    id: 1,
+                    first: 5,
+                    last: 5,
+                    clean: true
+                }
+            ]
+        );
+        assert_eq!(found.anchor, Some(AnchorChange::Checked));
+    }
+
+    #[test]
+    fn a_heartbeat_contradicting_a_held_rating_or_going_back_is_an_anchor_alert() {
+        let ratings = chain(4);
+        let walked = ChainState {
+            head: Link {
+                seq: 4,
+                hash: Some(ratings[3].hash.clone()),
+            },
+            anchor: None,
+        };
+        let mut other = ratings[3].clone();
+        rewrite(&mut other);
+        let head = ChainHead {
+            seq: 4,
+            hash: other.hash.clone(),
+        };
+
+        // Held with another hash: compared at once.
+        let found = anchor(&walked, &head, 1_000, Some(&entry(&ratings[3])));
+        assert_eq!(kinds(&found), [(TamperKind::Anchor, 4, 4)]);
+        let Some(AnchorChange::Replaced(stored)) = found.anchor else {
+            panic!("the anchor is stored: {:?}", found.anchor);
+        };
+        assert!(stored.checked);
+        assert_eq!((stored.seq, stored.at_ms), (4, 1_000));
+
+        // The same head again: nothing.
+        let state = ChainState {
+            anchor: Some(stored),
+            ..walked.clone()
+        };
+        assert_eq!(
+            anchor(&state, &head, 2_000, Some(&entry(&ratings[3]))),
+            Findings::default()
+        );
+
+        // The kiosk's head goes back from 4 to 2.
+        let back = ChainHead {
+            seq: 2,
+            hash: ratings[1].hash.clone(),
+        };
+        let found = anchor(&state, &back, 3_000, Some(&entry(&ratings[1])));
+        assert_eq!(kinds(&found), [(TamperKind::Anchor, 3, 4)]);
+        assert!(found.alerts[0].detail.contains("went back"));
+
+        // An honest head ahead of the walk: stored, compared later.
+        let ahead = ChainHead {
+            seq: 6,
+            hash: "cd".repeat(32),
+        };
+        let found = anchor(&walked, &ahead, 4_000, None);
+        assert_eq!(found.alerts, []);
+        assert_eq!(
+            found.anchor,
+            Some(AnchorChange::Replaced(Anchor {
+                seq: 6,
+                hash: "cd".repeat(32),
+                at_ms: 4_000,
+                checked: false
+            }))
+        );
+    }
+}
