@@ -19,6 +19,7 @@ pub mod report;
 pub mod secret;
 pub mod sqlite;
 pub mod store;
+pub mod tamper;
 
 use std::future::Future;
 use std::net::SocketAddr;

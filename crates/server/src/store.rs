@@ -222,7 +222,7 @@ pub struct TerminalRow {
     pub latest_alert: Option<TamperAlert>,
 }
 
-/// What a tamper alert found (see `crate::sqlite::tamper`).
+/// What a tamper alert found (see `crate::tamper`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TamperKind {
