@@ -30,19 +30,20 @@ struct Stmts {
 }
 
 impl Stmts {
-    async fn new(tx: &Transaction<'_>) -> Result<Self, tokio_postgres::Error> {
+    /// From the connection's statement cache: parsed once per connection, not once a batch.
+    async fn new(tx: &CachingTx<'_>) -> Result<Self, tokio_postgres::Error> {
         Ok(Self {
             by_id: tx
-                .prepare("SELECT terminal_id, seq, content_hash FROM ratings WHERE id = $1")
+                .prepare_cached("SELECT terminal_id, seq, content_hash FROM ratings WHERE id = $1")
                 .await?,
             by_key: tx
-                .prepare("SELECT id FROM ratings WHERE terminal_id = $1 AND seq = $2")
+                .prepare_cached("SELECT id FROM ratings WHERE terminal_id = $1 AND seq = $2")
                 .await?,
             // One row per array element, in array order (WITH ORDINALITY), so that of two
             // ratings of the batch with one id or one seq the first is the one stored, as when
             // they are applied one by one. Batch-wide values ($14..$17) are scalars.
             insert_all: tx
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO ratings (id, terminal_id, seq, content, content_hash,
                          commune_code, counter_id, staff_id, field_id, dossier_code, stage, level,
                          level_count, device_time, received_at, clock_offset_s, clock_suspect,
@@ -65,14 +66,14 @@ impl Stmts {
                 )
                 .await?,
             seen_all: tx
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO seq_seen (terminal_id, seq)
                      SELECT $1, s FROM UNNEST($2::bigint[]) AS s
                      ON CONFLICT DO NOTHING",
                 )
                 .await?,
             quarantine: tx
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO quarantine
                          (terminal_id, seq, rating_id, kind, field, message, raw, raw_hash,
                           received_at)
@@ -92,18 +93,20 @@ struct Tally {
     quarantined: i64,
 }
 
+/// A transaction of a pooled connection, which keeps prepared statements across batches.
+type CachingTx<'a> = deadpool_postgres::Transaction<'a>;
+
 pub(super) async fn ingest(
-    tx: &mut Transaction<'_>,
+    tx: &mut CachingTx<'_>,
     terminal_id: &str,
     items: &[IngestItem],
     ctx: &IngestContext,
 ) -> Result<IngestOutcome, tokio_postgres::Error> {
     // Orders this batch after any other of the same terminal, in any server process.
-    tx.execute(
-        "SELECT 1 FROM terminals WHERE id = $1 FOR UPDATE",
-        &[&terminal_id],
-    )
-    .await?;
+    let lock = tx
+        .prepare_cached("SELECT 1 FROM terminals WHERE id = $1 FOR UPDATE")
+        .await?;
+    tx.execute(&lock, &[&terminal_id]).await?;
     let mut tally = Tally::default();
     let mut results = Vec::with_capacity(items.len());
     let stmts = Stmts::new(tx).await?;
@@ -127,10 +130,15 @@ pub(super) async fn ingest(
     // Accounted for, stored or not: a bad rating never blocks the ones behind it.
     tx.execute(&stmts.seen_all, &[&terminal_id, &seen]).await?;
     let contiguous = advance_contiguous(tx, terminal_id).await?;
+    let update = tx
+        .prepare_cached(
+            "UPDATE terminals SET contiguous_seq = $2, stored_count = stored_count + $3,
+                    quarantined_count = quarantined_count + $4, last_seen_at = $5
+             WHERE id = $1",
+        )
+        .await?;
     tx.execute(
-        "UPDATE terminals SET contiguous_seq = $2, stored_count = stored_count + $3,
-                quarantined_count = quarantined_count + $4, last_seen_at = $5
-         WHERE id = $1",
+        &update,
         &[
             &terminal_id,
             &contiguous,
@@ -142,7 +150,7 @@ pub(super) async fn ingest(
     .await?;
     // Tamper evidence: walk the chain as far as it now reaches. Never costs the batch.
     super::tamper::verify_in(tx, terminal_id, ctx.received_at).await;
-    let sync = sync_status(&*tx, terminal_id, ctx.received_at).await?;
+    let sync = sync_status(&**tx, terminal_id, ctx.received_at).await?;
     Ok(IngestOutcome {
         results,
         summary: tally.summary,
@@ -409,21 +417,20 @@ async fn quarantine(
 
 /// Moves the terminal's contiguous seq to the end of the run that starts right above it.
 async fn advance_contiguous(
-    tx: &Transaction<'_>,
+    tx: &CachingTx<'_>,
     terminal_id: &str,
 ) -> Result<i64, tokio_postgres::Error> {
-    let current: i64 = tx
-        .query_one(
-            "SELECT contiguous_seq FROM terminals WHERE id = $1",
-            &[&terminal_id],
-        )
-        .await?
-        .get(0);
-    let next_held: bool = tx
-        .query_one(
+    let current = tx
+        .prepare_cached("SELECT contiguous_seq FROM terminals WHERE id = $1")
+        .await?;
+    let current: i64 = tx.query_one(&current, &[&terminal_id]).await?.get(0);
+    let next = tx
+        .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM seq_seen WHERE terminal_id = $1 AND seq = $2)",
-            &[&terminal_id, &(current + 1)],
         )
+        .await?;
+    let next_held: bool = tx
+        .query_one(&next, &[&terminal_id, &(current + 1)])
         .await?
         .get(0);
     if !next_held {
