@@ -31,6 +31,8 @@ action-clear = Clear
 
 thanks-title = Thank you!
 thanks-body = Your feedback has been recorded.
+thanks-complaint = Your complaint goes to the office responsible for looking into it.
+thanks-call-back = Your complaint goes to the office responsible; an officer will call you back on the number you left.
 thanks-saving = Saving your feedback…
 write-apology = Sorry, the terminal could not save just now. Your feedback is kept and will be saved automatically.
 storage-unavailable = This terminal cannot store data. Please tell the staff or a technician.

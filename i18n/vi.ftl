@@ -32,6 +32,8 @@ action-clear = Xóa hết
 
 thanks-title = Cảm ơn Ông/Bà!
 thanks-body = Ý kiến của Ông/Bà đã được ghi nhận.
+thanks-complaint = Phản ánh, kiến nghị của Ông/Bà được chuyển tới cơ quan có thẩm quyền xem xét, giải quyết.
+thanks-call-back = Phản ánh, kiến nghị của Ông/Bà được chuyển tới cơ quan có thẩm quyền; cán bộ sẽ gọi lại cho Ông/Bà theo số điện thoại Ông/Bà đã để lại.
 thanks-saving = Đang lưu ý kiến của Ông/Bà…
 write-apology = Xin lỗi, máy đang gặp sự cố khi lưu. Ý kiến của Ông/Bà vẫn được giữ lại và máy sẽ tự lưu lại.
 storage-unavailable = Máy không ghi được dữ liệu. Vui lòng báo cán bộ hoặc kỹ thuật viên.

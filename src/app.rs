@@ -246,6 +246,8 @@ pub struct App {
     look: Look,
     /// A finger on the question or a level of the home screen.
     hold: Option<Hold>,
+    /// What the thank-you screen says happens next (a complaint, a call-back).
+    follow_up: thanks::FollowUp,
     /// The day old call-back numbers were last looked for.
     numbers_checked_on: Option<chrono::NaiveDate>,
     /// Plays the spoken prompts.
@@ -288,6 +290,7 @@ impl App {
             language: Language::default_language(),
             look: Look::default(),
             hold: None,
+            follow_up: thanks::FollowUp::None,
             numbers_checked_on: None,
             speaker: setup.speaker,
             last_prompt: None,
@@ -1126,11 +1129,21 @@ impl App {
             at: now.wall,
             repeat_interval: Duration::from_secs(self.config.timing.repeat_interval_secs),
         };
+        self.follow_up = match (&flow.draft.feedback.callback, flow.draft.feedback.complaint) {
+            (Some(_), _) => thanks::FollowUp::CallBack,
+            (None, true) => thanks::FollowUp::Complaint,
+            (None, false) => thanks::FollowUp::None,
+        };
         let write = self.persist(flow.draft, Some(seal), now);
         if cause == SealCause::Completed {
             self.screen = Screen::Thanks;
-            self.thanks_until =
-                Some(now.instant + Duration::from_secs(self.config.timing.thank_you_secs));
+            // Twice as long when there is a second line to read (what happens to a complaint).
+            let shown = if self.follow_up == thanks::FollowUp::None {
+                self.config.timing.thank_you_secs
+            } else {
+                self.config.timing.thank_you_secs * 2
+            };
+            self.thanks_until = Some(now.instant + Duration::from_secs(shown));
             self.moved_on(now);
         } else {
             self.reset(now);
@@ -1721,7 +1734,7 @@ impl App {
             Screen::Consent => consent::view(&ctx).map(Message::Consent),
             Screen::Phone(state) => state.view(&ctx).map(Message::Phone),
             Screen::Dossier(state) => state.view(&ctx).map(Message::Dossier),
-            Screen::Thanks => thanks::view(&ctx, self.saving()),
+            Screen::Thanks => thanks::view(&ctx, self.saving(), self.follow_up),
             Screen::Pin(pad) => pad.view(&ctx).map(Message::Pin),
             Screen::Staff(state) => state.view(&ctx, &self.staff_facts()).map(Message::Staff),
             Screen::Setup(state) => state.view(&ctx).map(Message::Setup),

@@ -1350,6 +1350,9 @@ fn a_call_back_number_is_taken_only_after_consent_checked_and_never_shown_again(
     kiosk.tap("Bỏ qua");
     assert_eq!(kiosk.app.screen(), &Screen::Thanks);
     assert!(!kiosk.shows("0912 345 678") && !kiosk.shows("0912345678"));
+    // What happens next, without the number.
+    assert!(kiosk.shows("Phản ánh, kiến nghị của Ông/Bà được chuyển tới cơ quan có thẩm quyền; cán bộ sẽ gọi lại cho Ông/Bà theo số điện thoại Ông/Bà đã để lại."));
+    kiosk.snapshot("thanks-call-back");
     let rating = kiosk.only_rating();
     assert!(rating.draft.feedback.complaint);
     let callback = rating.draft.feedback.callback.expect("a call-back");
@@ -1628,8 +1631,8 @@ fn the_officer_on_duty_shows_with_their_photo_and_every_citizen_page_still_fits(
         check(&kiosk, "dossier");
         kiosk.tap("Bỏ qua");
         check(&kiosk, "thanks");
-        // Staff screens keep the plain header.
-        kiosk.wait(Duration::from_secs(6));
+        // Staff screens keep the plain header (after a complaint's longer thank-you).
+        kiosk.wait(Duration::from_secs(11));
         kiosk.sign_in("1111");
         assert!(matches!(kiosk.app.screen(), Screen::Staff(_)));
     }
@@ -1909,7 +1912,8 @@ fn every_tap_target_is_at_least_nine_millimetres() {
     kiosk.tap("Bỏ qua");
     check(&kiosk, "dossier");
     kiosk.tap("Bỏ qua");
-    kiosk.wait(Duration::from_secs(6));
+    // A complaint: the thank-you stays twice as long.
+    kiosk.wait(Duration::from_secs(11));
     kiosk.hold_corner(4);
     check(&kiosk, "PIN pad");
     for digit in "9999".chars() {

@@ -21,14 +21,30 @@ pub enum Saving {
     Trouble,
 }
 
+/// What the citizen asked for besides the rating, to say what happens next.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FollowUp {
+    /// Nothing to follow up.
+    #[default]
+    None,
+    /// A complaint, without a number to call back.
+    Complaint,
+    /// A complaint with a call-back number (never shown again).
+    CallBack,
+}
+
 /// The screen. It never claims a rating was saved before the store said so.
-pub fn view<'a, M: Clone + 'a>(ctx: &Context<'_>, saving: Saving) -> Element<'a, M> {
+pub fn view<'a, M: Clone + 'a>(
+    ctx: &Context<'_>,
+    saving: Saving,
+    follow_up: FollowUp,
+) -> Element<'a, M> {
     let (body_key, style): (_, fn(&iced::Theme) -> text::Style) = match saving {
         Saving::Saved => ("thanks-body", text::default),
         Saving::Pending => ("thanks-saving", theme::muted_text),
         Saving::Trouble => ("write-apology", theme::alert_text),
     };
-    let body = column![
+    let mut body = column![
         face(Sentiment::VerySatisfied, size::FACE * 1.2),
         text(ctx.tr("thanks-title"))
             .size(ctx.text(text_size::QUESTION) * 1.3)
@@ -37,10 +53,20 @@ pub fn view<'a, M: Clone + 'a>(ctx: &Context<'_>, saving: Saving) -> Element<'a,
             .size(ctx.text(text_size::ANSWER))
             .style(style)
             .align_x(Alignment::Center),
-    ]
-    .spacing(28)
-    .align_x(Alignment::Center)
-    .max_width(900);
+    ];
+    let next = match follow_up {
+        FollowUp::None => None,
+        FollowUp::Complaint => Some("thanks-complaint"),
+        FollowUp::CallBack => Some("thanks-call-back"),
+    };
+    if let Some(key) = next {
+        body = body.push(
+            text(ctx.tr(key))
+                .size(ctx.text(text_size::ANSWER))
+                .align_x(Alignment::Center),
+        );
+    }
+    let body = body.spacing(28).align_x(Alignment::Center).max_width(900);
     page(
         ctx,
         None,
