@@ -142,6 +142,10 @@ impl Store for AnyStore {
         both!(self.complaints(scope))
     }
 
+    async fn erase_call_back_numbers(&self, before_ms: i64) -> Result<u64, StoreError> {
+        both!(self.erase_call_back_numbers(before_ms))
+    }
+
     async fn revoke_terminal(
         &self,
         terminal_id: String,

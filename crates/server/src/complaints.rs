@@ -6,6 +6,11 @@
 //! terminal erases it once this server holds the rating, so this list is the one place it is
 //! read. It is left out unless `with_phone` is set, never logged (a log line says that numbers
 //! were listed, and how many), and the reports of [`crate::report`] never carry it.
+//!
+//! Once the call-backs are done the numbers are erased (`hailong-server erase-call-back-numbers
+//! --received-before D`): the stored rating keeps `"phone": "erased-sha256:<digest>"`, the
+//! digest the hash chain covers (`hailong_protocol::chain::phone_digest`), so the chain still
+//! verifies ([`crate::tamper`]) and nothing else of the rating changes.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset as _};
 use hailong_protocol::Rating;
@@ -111,6 +116,14 @@ fn line(held: &HeldComplaint, directory: &Directory, with_phone: bool) -> Compla
             .map(|id| name(id).unwrap_or_else(|| id.to_owned()))
     };
     let callback = r.callback.as_ref().filter(|_| with_phone);
+    // An erased number is not a number any more: say so rather than print the marker.
+    let phone = callback.map(|c| {
+        if c.phone.starts_with(ERASED_PHONE_PREFIX) {
+            ERASED_SHOWN.to_owned()
+        } else {
+            c.phone.clone()
+        }
+    });
     ComplaintLine {
         received_at,
         commune_code: r.commune_code.clone(),
@@ -124,10 +137,13 @@ fn line(held: &HeldComplaint, directory: &Directory, with_phone: bool) -> Compla
         terminal_id: held.terminal_id.clone(),
         seq: r.seq,
         rating_id: r.id.to_string(),
-        phone: callback.map(|c| c.phone.clone()),
+        phone,
         consent_version: callback.map(|c| c.consent_version.clone()),
     }
 }
+
+/// How an erased number shows in the list.
+const ERASED_SHOWN: &str = "(đã xóa)";
 
 /// Vietnamese headings of the CSV, in column order.
 const HEADINGS: [&str; 12] = [
@@ -197,4 +213,101 @@ pub fn to_json(lines: &[ComplaintLine]) -> Result<Vec<u8>, ReportError> {
 /// Writes `bytes` to `path` atomically (see [`write_file`]).
 pub fn write(path: &std::path::Path, bytes: &[u8]) -> Result<(), ReportError> {
     write_file(path, bytes)
+}
+
+/// What an erased call-back number is replaced with, followed by the number's digest.
+pub const ERASED_PHONE_PREFIX: &str = "erased-sha256:";
+
+/// The stored content (canonical JSON of a rating) with its call-back number replaced by the
+/// erased marker; `None` when it has no number to erase (none, or already erased) or does not
+/// parse.
+pub fn erase_number(content: &str) -> Option<String> {
+    let mut value: serde_json::Value = serde_json::from_str(content).ok()?;
+    let phone = value.get_mut("callback")?.get_mut("phone")?;
+    let number = phone.as_str()?;
+    if number.starts_with(ERASED_PHONE_PREFIX) {
+        return None;
+    }
+    let digest = hailong_protocol::chain::phone_digest(number);
+    *phone = serde_json::Value::String(format!("{ERASED_PHONE_PREFIX}{digest}"));
+    serde_json::to_string(&value).ok()
+}
+
+/// The chain hash of a stored rating's content, whether its call-back number is still there or
+/// erased (then the chain covers the digest the marker keeps).
+pub fn stored_rating_hash(rating: &Rating) -> String {
+    match rating
+        .callback
+        .as_ref()
+        .and_then(|c| c.phone.strip_prefix(ERASED_PHONE_PREFIX))
+    {
+        Some(digest) => {
+            hailong_protocol::chain::rating_hash_with_phone_digest(rating, Some(digest))
+        }
+        None => hailong_protocol::chain::rating_hash(rating),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hailong_protocol::{Callback, SealCause, Stage};
+
+    fn complaint() -> Rating {
+        let mut rating = Rating {
+            id: uuid::Uuid::now_v7(),
+            seq: 1,
+            terminal_id: "t".into(),
+            commune_code: "26734".into(),
+            counter_id: None,
+            staff_id: None,
+            field_id: None,
+            dossier_code: None,
+            stage: Stage::Return,
+            question_set_id: "quick".into(),
+            question_set_version: 1,
+            level: 1,
+            level_count: 3,
+            answers: vec![],
+            reasons: vec![],
+            language: "vi".into(),
+            device_time: "2026-11-23T09:00:00+07:00".into(),
+            sealed_at: "2026-11-23T09:00:20+07:00".into(),
+            seal_cause: SealCause::Completed,
+            flags: vec![],
+            prev_hash: String::new(),
+            hash: String::new(),
+            comment: Some("Chờ lâu".into()),
+            complaint: true,
+            callback: Some(Callback {
+                phone: "0912345678".into(),
+                consent_version: "pakn-2026-01:vi".into(),
+            }),
+        };
+        rating.link(hailong_protocol::chain::genesis("t"));
+        rating
+    }
+
+    #[test]
+    fn an_erased_number_keeps_the_chain_hash() {
+        let rating = complaint();
+        let content = serde_json::to_string(&rating).unwrap();
+        let erased = erase_number(&content).expect("a number to erase");
+        assert!(!erased.contains("0912345678"));
+        let stored: Rating = serde_json::from_str(&erased).unwrap();
+        assert_eq!(stored_rating_hash(&stored), rating.hash);
+        assert_ne!(
+            hailong_protocol::chain::rating_hash(&stored),
+            rating.hash,
+            "read as a number, the marker would not verify"
+        );
+        assert_eq!(erase_number(&erased), None, "erased once");
+        let mut plain = rating;
+        plain.callback = None;
+        assert_eq!(erase_number(&serde_json::to_string(&plain).unwrap()), None);
+        assert_eq!(
+            stored_rating_hash(&plain),
+            hailong_protocol::chain::rating_hash(&plain)
+        );
+    }
 }

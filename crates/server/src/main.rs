@@ -12,6 +12,7 @@ use hailong_server::complaints;
 use hailong_server::ratelimit::RateLimit;
 use hailong_server::report::{self, GroupBy, ReportFormat, ReportQuery};
 use hailong_server::secret::ReportToken;
+use hailong_server::store::Store as _;
 use hailong_server::{DbUri, ServerOptions, config_doc, loadgen, open_store, openapi};
 
 /// Hài Lòng provincial server: enrolls kiosks, serves their configuration and receives their
@@ -104,6 +105,14 @@ enum Command {
         /// The file to write, or - for standard output.
         #[arg(long, default_value = "-")]
         output: PathBuf,
+    },
+    /// Erases the call-back numbers of complaints received before a day (the call-backs done):
+    /// each number is replaced by its digest, which the hash chain covers, so the ratings
+    /// still verify. Run it regularly (e.g. monthly, for the month before last).
+    EraseCallBackNumbers {
+        /// Numbers of complaints received before this day (Vietnam time) are erased.
+        #[arg(long, value_parser = parse_day)]
+        received_before: NaiveDate,
     },
     /// Load generator: registers N terminals in --db (use a scratch database), enrolls them at
     /// --url, and has them all upload M ratings at once in gzip'd batches as kiosks do; prints
@@ -345,6 +354,18 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
                     } else {
                         ""
                     }
+                )
+            })
+        }
+        Command::EraseCallBackNumbers { received_before } => {
+            let before_ms = report::day_start_ms(received_before);
+            let erased = db().await?.erase_call_back_numbers(before_ms).await?;
+            tracing::info!(erased, %received_before, "call-back numbers erased");
+            Ok(if json {
+                format!("{}\n", serde_json::json!({ "erased": erased }))
+            } else {
+                format!(
+                    "Erased {erased} call-back numbers of complaints received before {received_before}.\n"
                 )
             })
         }

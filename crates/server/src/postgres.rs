@@ -649,6 +649,32 @@ impl Store for PostgresStore {
             .collect()
     }
 
+    async fn erase_call_back_numbers(&self, before_ms: i64) -> Result<u64, StoreError> {
+        transaction!(self, |tx| {
+            let rows = tx
+                .query(
+                    "SELECT id, content FROM ratings
+                     WHERE complaint = 1 AND received_at < $1 AND content LIKE '%\"callback\"%'
+                     FOR UPDATE",
+                    &[&before_ms],
+                )
+                .await?;
+            let mut erased = 0u64;
+            for row in &rows {
+                let id: &str = row.get(0);
+                if let Some(content) = crate::complaints::erase_number(row.get(1)) {
+                    tx.execute(
+                        "UPDATE ratings SET content = $2 WHERE id = $1",
+                        &[&id, &content],
+                    )
+                    .await?;
+                    erased += 1;
+                }
+            }
+            Ok::<_, StoreError>(erased)
+        })
+    }
+
     async fn import_config(&self, config: NewConfig) -> Result<ImportOutcome, StoreError> {
         transaction!(self, |tx| {
             tx.execute(

@@ -215,7 +215,7 @@ impl ReportQuery {
 }
 
 /// Milliseconds since the epoch of `day`'s midnight in Vietnam.
-fn day_start_ms(day: NaiveDate) -> i64 {
+pub fn day_start_ms(day: NaiveDate) -> i64 {
     day.and_hms_opt(0, 0, 0)
         .unwrap_or_default()
         .and_utc()

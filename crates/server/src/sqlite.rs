@@ -626,6 +626,33 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn erase_call_back_numbers(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let held: Vec<(String, String)> = {
+                let mut stmt = tx.prepare(
+                    "SELECT id, content FROM ratings
+                     WHERE complaint = 1 AND received_at < ?1 AND content LIKE '%\"callback\"%'",
+                )?;
+                let rows = stmt.query_map([before_ms], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let mut erased = 0;
+            for (id, content) in held {
+                if let Some(content) = crate::complaints::erase_number(&content) {
+                    tx.execute(
+                        "UPDATE ratings SET content = ?2 WHERE id = ?1",
+                        params![id, content],
+                    )?;
+                    erased += 1;
+                }
+            }
+            tx.commit()?;
+            Ok(erased)
+        })
+        .await
+    }
+
     async fn import_config(&self, config: NewConfig) -> Result<ImportOutcome, StoreError> {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -392,6 +392,13 @@ pub trait Store: Clone + Send + Sync + 'static {
         scope: RowScope,
     ) -> impl Future<Output = Result<Vec<crate::complaints::HeldComplaint>, StoreError>> + Send;
 
+    /// Erases the call-back numbers of complaints received before `before_ms` (see
+    /// [`crate::complaints::erase_number`]); returns how many were erased.
+    fn erase_call_back_numbers(
+        &self,
+        before_ms: i64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// Revokes a terminal and its unused codes. `Ok(false)` when there is no such terminal.
     fn revoke_terminal(
         &self,

@@ -397,7 +397,7 @@ fn check(prev: &Link, entry: &Entry, content: bool, out: &mut Findings) -> bool 
         return true;
     };
     let mut clean = true;
-    if content && chain::rating_hash(rating) != rating.hash {
+    if content && crate::complaints::stored_rating_hash(rating) != rating.hash {
         out.alerts.push(Alert {
             kind: TamperKind::Edited,
             first: entry.seq,
