@@ -44,7 +44,7 @@ look-high-contrast = High contrast
 # The comment page and its on-screen keyboard.
 comment-title = Anything else you would like to tell us?
 comment-empty = Optional. Type your comment on the keyboard below. Vietnamese marks are typed Telex style: aa → â, ow → ơ, dd → đ, s f r x j → tones.
-comment-complaint = This is a complaint or petition: I would like an answer
+comment-complaint = This is a complaint or petition
 comment-send = Send
 key-space = Space
 key-backspace = Delete

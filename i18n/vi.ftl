@@ -45,7 +45,7 @@ look-high-contrast = Tương phản cao
 # The comment page (góp ý) and its on-screen keyboard (Telex: aa → â, dd → đ, s f r x j → dấu).
 comment-title = Ông/Bà có góp ý gì thêm không?
 comment-empty = Không bắt buộc. Gõ góp ý bằng bàn phím bên dưới. Gõ dấu kiểu Telex: aa → â, ow → ơ, dd → đ, s f r x j → sắc huyền hỏi ngã nặng.
-comment-complaint = Đây là phản ánh, kiến nghị: tôi muốn được trả lời
+comment-complaint = Đây là phản ánh, kiến nghị
 comment-send = Gửi
 key-space = Dấu cách
 key-backspace = Xóa

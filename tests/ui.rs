@@ -1307,7 +1307,7 @@ fn a_complaint_asks_consent_before_any_number_and_no_is_an_answer() {
     kiosk.tap("Thời gian chờ đợi lâu");
     kiosk.tap("Xong");
     kiosk.type_keys("chowf laau quas");
-    kiosk.tap("Đây là phản ánh, kiến nghị: tôi muốn được trả lời");
+    kiosk.tap("Đây là phản ánh, kiến nghị");
     kiosk.snapshot("comment-complaint");
     kiosk.tap("Gửi");
     // No number field before consent.
@@ -1331,7 +1331,7 @@ fn a_call_back_number_is_taken_only_after_consent_checked_and_never_shown_again(
     let mut kiosk = Kiosk::demo();
     kiosk.tap("Không hài lòng");
     kiosk.tap("Bỏ qua");
-    kiosk.tap("Đây là phản ánh, kiến nghị: tôi muốn được trả lời");
+    kiosk.tap("Đây là phản ánh, kiến nghị");
     kiosk.tap("Gửi");
     kiosk.tap("Đồng ý, để lại số");
     assert!(matches!(kiosk.app.screen(), Screen::Phone(_)));
@@ -1365,7 +1365,7 @@ fn walking_away_from_the_consent_page_leaves_no_number() {
     let mut kiosk = Kiosk::demo();
     kiosk.tap("Không hài lòng");
     kiosk.tap("Bỏ qua");
-    kiosk.tap("Đây là phản ánh, kiến nghị: tôi muốn được trả lời");
+    kiosk.tap("Đây là phản ánh, kiến nghị");
     kiosk.tap("Gửi");
     kiosk.tap("Đồng ý, để lại số");
     kiosk.tap("0");
@@ -1456,7 +1456,7 @@ fn every_citizen_screen_in_high_contrast_and_in_large_text() {
         kiosk.snapshot(&format!("criteria-sipas-{name}"));
         kiosk.tap("Bỏ qua");
         kiosk.type_keys("Thais ddooj toots");
-        kiosk.tap("Đây là phản ánh, kiến nghị: tôi muốn được trả lời");
+        kiosk.tap("Đây là phản ánh, kiến nghị");
         kiosk.snapshot(&format!("comment-{name}"));
         kiosk.tap("Gửi");
         kiosk.snapshot(&format!("consent-{name}"));
@@ -1622,7 +1622,7 @@ fn the_officer_on_duty_shows_with_their_photo_and_every_citizen_page_still_fits(
         if !large_text {
             kiosk.snapshot("comment-with-photo");
         }
-        kiosk.tap("Đây là phản ánh, kiến nghị: tôi muốn được trả lời");
+        kiosk.tap("Đây là phản ánh, kiến nghị");
         kiosk.tap("Gửi");
         check(&kiosk, "consent");
         kiosk.tap("Đồng ý, để lại số");
@@ -1904,7 +1904,7 @@ fn every_tap_target_is_at_least_nine_millimetres() {
     );
     kiosk.tap("123");
     check(&kiosk, "comment, digits");
-    kiosk.tap("Đây là phản ánh, kiến nghị: tôi muốn được trả lời");
+    kiosk.tap("Đây là phản ánh, kiến nghị");
     kiosk.tap("Gửi");
     check(&kiosk, "consent");
     kiosk.tap("Đồng ý, để lại số");

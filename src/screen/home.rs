@@ -80,7 +80,8 @@ pub fn view<'a>(
             .align_x(Alignment::Center),
         )
         .center_x(Length::Fill)
-        .height(Length::FillPortion(2))
+        // Large text needs the room of a third line (the question wraps once more).
+        .height(Length::FillPortion(if ctx.look.large_text { 3 } else { 2 }))
         .align_y(Alignment::Center),
         container(levels).height(Length::FillPortion(5)),
         look_switch(ctx),
