@@ -278,6 +278,84 @@ pub fn title<'a, M: 'a>(ctx: &Context<'_>, title: String, hint: Option<String>) 
     block.into()
 }
 
+/// A page where the citizen types digits (the dossier code, the call-back number).
+pub struct DigitEntry<'a, M> {
+    pub title: String,
+    pub hint: String,
+    /// What was typed, as shown; empty shows `placeholder`.
+    pub typed: String,
+    pub placeholder: String,
+    /// A line under what was typed (why it was refused).
+    pub note: Option<Element<'a, M>>,
+    pub digit: fn(char) -> M,
+    pub clear: M,
+    pub delete: M,
+    pub skip: M,
+    /// Offered once something is typed.
+    pub done: M,
+}
+
+/// Title and hint; what was typed (with its note) beside a 3x4 keypad; Skip and Done.
+pub fn digit_entry<'a, M: Clone + 'a>(
+    ctx: &Context<'_>,
+    entry: DigitEntry<'a, M>,
+) -> Element<'a, M> {
+    use crate::widget::keypad::{Key, Sizes, keypad};
+    let typed = !entry.typed.is_empty();
+    let shown = if typed {
+        text(entry.typed)
+            .size(ctx.text(text_size::KEY))
+            .font(font::BOLD)
+    } else {
+        text(entry.placeholder)
+            .size(ctx.text(text_size::ANSWER))
+            .style(theme::muted_text)
+    };
+    let display = container(shown)
+        .center_y(size::TOUCH_MIN + 8.0)
+        .padding([0.0, 20.0])
+        .width(Length::Fill)
+        .style(theme::card);
+    let mut left = column![display].spacing(size::GAP);
+    if let Some(note) = entry.note {
+        left = left.push(note);
+    }
+    let on_digit = entry.digit;
+    let digit = |c: char| Some(Key::char(c, on_digit(c)));
+    let keys = keypad(
+        vec![
+            vec![digit('1'), digit('2'), digit('3')],
+            vec![digit('4'), digit('5'), digit('6')],
+            vec![digit('7'), digit('8'), digit('9')],
+            vec![
+                Some(Key::word(ctx.tr("action-clear"), entry.clear)),
+                digit('0'),
+                Some(Key::word(ctx.tr("action-delete"), entry.delete)),
+            ],
+        ],
+        Sizes {
+            key: iced::Size::new(size::KEY * 1.6, size::KEY - 4.0),
+            char_text: ctx.text(text_size::KEY),
+            word_text: ctx.text(text_size::BODY),
+            spacing: 10.0,
+        },
+    );
+    let done = typed.then(|| primary(ctx, ctx.tr("action-done"), entry.done));
+    let body = column![
+        title(ctx, entry.title, Some(entry.hint)),
+        row![
+            container(left).width(Length::FillPortion(1)),
+            container(keys).width(Length::Shrink),
+        ]
+        .spacing(size::GAP * 2.0)
+        .align_y(Alignment::Start)
+        .height(Length::Fill),
+        bottom_bar(skip(ctx, entry.skip), done),
+    ]
+    .spacing(size::GAP);
+    page(ctx, None, body.into())
+}
+
 /// The bottom bar: Skip on the left, the main action on the right.
 pub fn bottom_bar<'a, M: Clone + 'a>(
     left: Element<'a, M>,

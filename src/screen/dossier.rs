@@ -1,14 +1,8 @@
 //! The dossier code (mã hồ sơ): typed on a large numeric keypad, or scanned from the receipt by
 //! a USB barcode scanner, which types the code and presses Enter.
 
-use iced::widget::{column, container, row, text};
-use iced::{Alignment, Length, Size};
-
-use super::{Context, bottom_bar, page, primary, skip, title};
-use crate::font;
-use crate::theme::{self, size, text_size};
+use super::{Context, DigitEntry, digit_entry};
 use crate::widget::Element;
-use crate::widget::keypad::{Key, Sizes, keypad};
 
 /// The longest code accepted; receipts in use carry at most about 30 characters.
 pub const MAX_LEN: usize = 40;
@@ -85,54 +79,21 @@ impl State {
 
     /// The screen: the code as typed, a 3x4 keypad, Skip and Done.
     pub fn view<'a>(&self, ctx: &Context<'_>) -> Element<'a, Message> {
-        let shown = if self.code.is_empty() {
-            text(ctx.tr("dossier-empty"))
-                .size(ctx.text(text_size::ANSWER))
-                .style(theme::muted_text)
-        } else {
-            text(self.code.clone())
-                .size(ctx.text(text_size::KEY))
-                .font(font::BOLD)
-        };
-        let display = container(shown)
-            .center_y(size::TOUCH_MIN + 8.0)
-            .padding([0.0, 20.0])
-            .width(Length::Fill)
-            .style(theme::card);
-        let digit = |c: char| Some(Key::char(c, Message::Char(c)));
-        let keypad = keypad(
-            vec![
-                vec![digit('1'), digit('2'), digit('3')],
-                vec![digit('4'), digit('5'), digit('6')],
-                vec![digit('7'), digit('8'), digit('9')],
-                vec![
-                    Some(Key::word(ctx.tr("action-clear"), Message::Clear)),
-                    digit('0'),
-                    Some(Key::word(ctx.tr("action-delete"), Message::Backspace)),
-                ],
-            ],
-            Sizes {
-                key: Size::new(size::KEY * 1.6, size::KEY - 4.0),
-                char_text: ctx.text(text_size::KEY),
-                word_text: ctx.text(text_size::BODY),
-                spacing: 10.0,
+        digit_entry(
+            ctx,
+            DigitEntry {
+                title: ctx.tr("dossier-title"),
+                hint: ctx.tr("dossier-hint"),
+                typed: self.code.clone(),
+                placeholder: ctx.tr("dossier-empty"),
+                note: None,
+                digit: Message::Char,
+                clear: Message::Clear,
+                delete: Message::Backspace,
+                skip: Message::Skip,
+                done: Message::Submit,
             },
-        );
-        let done =
-            (!self.code.is_empty()).then(|| primary(ctx, ctx.tr("action-done"), Message::Submit));
-        let body = column![
-            title(ctx, ctx.tr("dossier-title"), Some(ctx.tr("dossier-hint"))),
-            row![
-                container(display).width(Length::FillPortion(1)),
-                container(keypad).width(Length::Shrink),
-            ]
-            .spacing(size::GAP * 2.0)
-            .align_y(Alignment::Start)
-            .height(Length::Fill),
-            bottom_bar(skip(ctx, Message::Skip), done),
-        ]
-        .spacing(size::GAP);
-        page(ctx, None, body.into())
+        )
     }
 }
 

@@ -1,14 +1,11 @@
 //! The call-back number, after consent: typed on a large keypad, checked as a Vietnamese phone
 //! number. It shows only while being typed; no screen shows it afterwards.
 
-use iced::widget::{column, container, row, text};
-use iced::{Alignment, Length, Size};
+use iced::widget::text;
 
-use super::{Context, bottom_bar, page, primary, skip, title};
-use crate::font;
-use crate::theme::{self, size, text_size};
+use super::{Context, DigitEntry, digit_entry};
+use crate::theme::{self, text_size};
 use crate::widget::Element;
-use crate::widget::keypad::{Key, Sizes, keypad};
 
 /// Most digits accepted (a landline has 11).
 const MAX_DIGITS: usize = 12;
@@ -101,62 +98,27 @@ impl State {
 
     /// The screen: the number as typed, a keypad, Skip and Done.
     pub fn view<'a>(&self, ctx: &Context<'_>) -> Element<'a, Message> {
-        let shown = if self.digits.is_empty() {
-            text(ctx.tr("phone-empty"))
-                .size(ctx.text(text_size::ANSWER))
-                .style(theme::muted_text)
-        } else {
-            text(self.grouped())
-                .size(ctx.text(text_size::KEY))
-                .font(font::BOLD)
-        };
-        let display = container(shown)
-            .center_y(size::TOUCH_MIN + 8.0)
-            .padding([0.0, 20.0])
-            .width(Length::Fill)
-            .style(theme::card);
-        let mut left = column![display].spacing(size::GAP);
-        if self.invalid {
-            left = left.push(
-                text(ctx.tr("phone-invalid"))
-                    .size(ctx.text(text_size::BODY))
-                    .style(theme::alert_text),
-            );
-        }
-        let digit = |c: char| Some(Key::char(c, Message::Digit(c)));
-        let keypad = keypad(
-            vec![
-                vec![digit('1'), digit('2'), digit('3')],
-                vec![digit('4'), digit('5'), digit('6')],
-                vec![digit('7'), digit('8'), digit('9')],
-                vec![
-                    Some(Key::word(ctx.tr("action-clear"), Message::Clear)),
-                    digit('0'),
-                    Some(Key::word(ctx.tr("action-delete"), Message::Backspace)),
-                ],
-            ],
-            Sizes {
-                key: Size::new(size::KEY * 1.6, size::KEY - 4.0),
-                char_text: ctx.text(text_size::KEY),
-                word_text: ctx.text(text_size::BODY),
-                spacing: 10.0,
+        let note = self.invalid.then(|| {
+            text(ctx.tr("phone-invalid"))
+                .size(ctx.text(text_size::BODY))
+                .style(theme::alert_text)
+                .into()
+        });
+        digit_entry(
+            ctx,
+            DigitEntry {
+                title: ctx.tr("phone-title"),
+                hint: ctx.tr("phone-hint"),
+                typed: self.grouped(),
+                placeholder: ctx.tr("phone-empty"),
+                note,
+                digit: Message::Digit,
+                clear: Message::Clear,
+                delete: Message::Backspace,
+                skip: Message::Skip,
+                done: Message::Done,
             },
-        );
-        let done =
-            (!self.digits.is_empty()).then(|| primary(ctx, ctx.tr("action-done"), Message::Done));
-        let body = column![
-            title(ctx, ctx.tr("phone-title"), Some(ctx.tr("phone-hint"))),
-            row![
-                container(left).width(Length::FillPortion(1)),
-                container(keypad).width(Length::Shrink),
-            ]
-            .spacing(size::GAP * 2.0)
-            .align_y(Alignment::Start)
-            .height(Length::Fill),
-            bottom_bar(skip(ctx, Message::Skip), done),
-        ]
-        .spacing(size::GAP);
-        page(ctx, None, body.into())
+        )
     }
 }
 
