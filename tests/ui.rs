@@ -206,29 +206,30 @@ impl Kiosk {
     fn scan(&mut self, code: &str) {
         self.now = self.now.after(Duration::from_millis(50));
         for c in code.chars() {
-            let text = c.to_string();
-            let event = keyboard::Event::KeyPressed {
-                key: keyboard::Key::Character(text.as_str().into()),
-                modified_key: keyboard::Key::Character(text.as_str().into()),
-                physical_key: key::Physical::Unidentified(key::NativeCode::Unidentified),
-                location: keyboard::Location::Standard,
-                modifiers: keyboard::Modifiers::default(),
-                text: Some(text.as_str().into()),
-                repeat: false,
-            };
-            let message = keyboard_message(event).expect("key press maps");
-            self.send(message);
+            self.key_press(
+                keyboard::Key::Character(c.to_string().into()),
+                &c.to_string(),
+            );
         }
-        let enter = keyboard::Event::KeyPressed {
-            key: keyboard::Key::Named(key::Named::Enter),
-            modified_key: keyboard::Key::Named(key::Named::Enter),
+        self.press_enter();
+    }
+
+    /// One key pressed on a keyboard (or typed by a scanner), as iced reports it.
+    fn key_press(&mut self, key: keyboard::Key, text: &str) {
+        let event = keyboard::Event::KeyPressed {
+            key: key.clone(),
+            modified_key: key,
             physical_key: key::Physical::Unidentified(key::NativeCode::Unidentified),
             location: keyboard::Location::Standard,
             modifiers: keyboard::Modifiers::default(),
-            text: Some("\r".into()),
+            text: Some(text.into()),
             repeat: false,
         };
-        self.send(keyboard_message(enter).expect("enter maps"));
+        self.send(keyboard_message(event).expect("key press maps"));
+    }
+
+    fn press_enter(&mut self) {
+        self.key_press(keyboard::Key::Named(key::Named::Enter), "\r");
     }
 
     fn snapshot(&self, name: &str) {
@@ -871,9 +872,9 @@ impl Kiosk {
     fn all_text(&self) -> Vec<String> {
         let texts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut ui = Simulator::with_size(font::settings(), KIOSK_SMALL, self.app.view());
-        let _ = ui.find(EveryText(texts.clone()));
+        let _ = ui.find(VisibleText(texts.clone()));
         let texts = texts.lock().expect("texts").clone();
-        texts.into_iter().map(|(text, _)| text).collect()
+        texts.into_iter().map(|(text, _, _)| text).collect()
     }
 
     fn local_exports(&self) -> PathBuf {
@@ -1194,17 +1195,10 @@ impl Kiosk {
     fn type_keys(&mut self, text: &str) {
         for c in text.chars() {
             self.now = self.now.after(Duration::from_millis(150));
-            let text = c.to_string();
-            let event = keyboard::Event::KeyPressed {
-                key: keyboard::Key::Character(text.as_str().into()),
-                modified_key: keyboard::Key::Character(text.as_str().into()),
-                physical_key: key::Physical::Unidentified(key::NativeCode::Unidentified),
-                location: keyboard::Location::Standard,
-                modifiers: keyboard::Modifiers::default(),
-                text: Some(text.as_str().into()),
-                repeat: false,
-            };
-            self.send(keyboard_message(event).expect("key press maps"));
+            self.key_press(
+                keyboard::Key::Character(c.to_string().into()),
+                &c.to_string(),
+            );
         }
     }
 
@@ -1287,16 +1281,7 @@ fn a_physical_keyboard_types_telex_too_and_digits_have_their_layer() {
     kiosk.tap("Xóa");
     assert_eq!(kiosk.comment_shown(), "Thái độ tốt 10 điê");
     // Enter on the keyboard sends.
-    let enter = keyboard::Event::KeyPressed {
-        key: keyboard::Key::Named(key::Named::Enter),
-        modified_key: keyboard::Key::Named(key::Named::Enter),
-        physical_key: key::Physical::Unidentified(key::NativeCode::Unidentified),
-        location: keyboard::Location::Standard,
-        modifiers: keyboard::Modifiers::default(),
-        text: Some("\r".into()),
-        repeat: false,
-    };
-    kiosk.send(keyboard_message(enter).expect("enter maps"));
+    kiosk.press_enter();
     assert!(matches!(kiosk.app.screen(), Screen::Dossier(_)));
 }
 
@@ -1777,28 +1762,6 @@ fn without_read_aloud_a_long_press_still_rates() {
 
 // ---- Touch targets over the real layouts ------------------------------------------------
 
-/// Every text on screen with its bounds (a selector that never stops the search).
-struct EveryText(std::sync::Arc<std::sync::Mutex<Vec<(String, iced::Rectangle)>>>);
-
-impl iced_test::selector::Selector for EveryText {
-    type Output = ();
-
-    fn select(&mut self, candidate: iced_test::selector::Candidate<'_>) -> Option<()> {
-        if let iced_test::selector::Candidate::Text {
-            bounds, content, ..
-        } = candidate
-            && let Ok(mut texts) = self.0.lock()
-        {
-            texts.push((content.to_owned(), bounds));
-        }
-        None
-    }
-
-    fn description(&self) -> String {
-        "every text".to_owned()
-    }
-}
-
 /// For every text a tap on which lands on something (a button, a key, a level), the size of
 /// that something: walked out from the text's centre, one design unit at a time, to where a
 /// tap no longer lands.
@@ -1806,14 +1769,14 @@ fn tap_targets(app: &App, size: Size) -> Vec<(String, f32, f32)> {
     use iced::event::Status;
     let texts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let mut ui = Simulator::with_size(font::settings(), size, app.view());
-    let _ = ui.find(EveryText(texts.clone()));
+    let _ = ui.find(VisibleText(texts.clone()));
     let mut lands = |point: Point| {
         ui.point_at(point);
         ui.simulate(iced_test::simulator::click()).first() == Some(&Status::Captured)
     };
     let texts = texts.lock().expect("texts").clone();
     let mut targets = Vec::new();
-    for (label, bounds) in texts {
+    for (label, bounds, _) in texts {
         let centre = bounds.center();
         if !lands(centre) {
             continue;
