@@ -204,6 +204,14 @@ struct PendingWrite {
     retry_at: Option<Instant>,
 }
 
+/// A key typed on a keyboard or by a scanner.
+#[derive(Debug, Clone, Copy)]
+enum Typed {
+    Enter,
+    Backspace,
+    Char(char),
+}
+
 /// A finger held on the home screen.
 #[derive(Debug, Clone, Copy)]
 struct Hold {
@@ -392,7 +400,7 @@ impl App {
             Message::Criteria(message) => self.on_criteria(message, now),
             Message::Comment(message) => self.on_comment(message, now, true),
             Message::Consent(message) => self.on_consent(message, now),
-            Message::Phone(message) => self.on_phone(message, now),
+            Message::Phone(message) => self.on_phone(message, now, true),
             Message::Dossier(message) => self.on_dossier(message, now, true),
             Message::Pin(message) => self.on_pin(message, now),
             Message::Setup(message) => self.on_setup(message, now),
@@ -1256,8 +1264,8 @@ impl App {
         }
     }
 
-    fn on_phone(&mut self, message: phone::Message, now: Now) -> Task<Message> {
-        if self.bounced(now) {
+    fn on_phone(&mut self, message: phone::Message, now: Now, tapped: bool) -> Task<Message> {
+        if tapped && self.bounced(now) {
             return Task::none();
         }
         self.touched(now);
@@ -1295,63 +1303,61 @@ impl App {
         }
     }
 
+    /// A key from a keyboard or a barcode scanner, on the screens that take typing.
     fn on_key(&mut self, key: &keyboard::Key, text: Option<&str>, now: Now) -> Task<Message> {
-        if let Screen::Setup(_) = self.screen {
-            let message = match key {
-                keyboard::Key::Named(key::Named::Enter) => setup::Message::Enroll,
-                keyboard::Key::Named(key::Named::Backspace) => setup::Message::Backspace,
-                _ => {
-                    for c in text.unwrap_or_default().chars() {
-                        let _ = self.on_setup(setup::Message::Char(c), now);
-                    }
-                    return Task::none();
-                }
-            };
-            return self.on_setup(message, now);
-        }
-        if let Screen::Comment(_) = self.screen {
-            let message = match key {
-                keyboard::Key::Named(key::Named::Enter) => comment::Message::Send,
-                keyboard::Key::Named(key::Named::Backspace) => comment::Message::Backspace,
-                _ => {
-                    let mut task = Task::none();
-                    for c in text.unwrap_or_default().chars() {
-                        task = self.on_comment(comment::Message::Typed(c), now, false);
-                    }
-                    return task;
-                }
-            };
-            return self.on_comment(message, now, false);
-        }
-        if let Screen::Phone(_) = self.screen {
-            let message = match key {
-                keyboard::Key::Named(key::Named::Enter) => phone::Message::Done,
-                keyboard::Key::Named(key::Named::Backspace) => phone::Message::Backspace,
-                _ => {
-                    let mut task = Task::none();
-                    for c in text.unwrap_or_default().chars() {
-                        task = self.on_phone(phone::Message::Digit(c), now);
-                    }
-                    return task;
-                }
-            };
-            return self.on_phone(message, now);
-        }
-        if !matches!(self.screen, Screen::Dossier(_)) {
-            return Task::none();
-        }
-        let message = match key {
-            keyboard::Key::Named(key::Named::Enter) => dossier::Message::Submit,
-            keyboard::Key::Named(key::Named::Backspace) => dossier::Message::Backspace,
-            _ => {
-                let mut task = Task::none();
-                for c in text.unwrap_or_default().chars() {
-                    task = self.on_dossier(dossier::Message::Char(c), now, false);
-                }
-                return task;
-            }
+        let inputs: Vec<Typed> = match key {
+            keyboard::Key::Named(key::Named::Enter) => vec![Typed::Enter],
+            keyboard::Key::Named(key::Named::Backspace) => vec![Typed::Backspace],
+            _ => text.unwrap_or_default().chars().map(Typed::Char).collect(),
         };
-        self.on_dossier(message, now, false)
+        let tasks: Vec<Task<Message>> = inputs
+            .into_iter()
+            .map(|input| self.on_typed(input, now))
+            .collect();
+        Task::batch(tasks)
+    }
+
+    /// One typed key, as the screen shown means it. Typing never bounces (a scanner types
+    /// right after the page appears).
+    fn on_typed(&mut self, input: Typed, now: Now) -> Task<Message> {
+        match self.screen {
+            Screen::Setup(_) => self.on_setup(
+                match input {
+                    Typed::Enter => setup::Message::Enroll,
+                    Typed::Backspace => setup::Message::Backspace,
+                    Typed::Char(c) => setup::Message::Char(c),
+                },
+                now,
+            ),
+            Screen::Comment(_) => self.on_comment(
+                match input {
+                    Typed::Enter => comment::Message::Send,
+                    Typed::Backspace => comment::Message::Backspace,
+                    Typed::Char(c) => comment::Message::Typed(c),
+                },
+                now,
+                false,
+            ),
+            Screen::Phone(_) => self.on_phone(
+                match input {
+                    Typed::Enter => phone::Message::Done,
+                    Typed::Backspace => phone::Message::Backspace,
+                    Typed::Char(c) => phone::Message::Digit(c),
+                },
+                now,
+                false,
+            ),
+            Screen::Dossier(_) => self.on_dossier(
+                match input {
+                    Typed::Enter => dossier::Message::Submit,
+                    Typed::Backspace => dossier::Message::Backspace,
+                    Typed::Char(c) => dossier::Message::Char(c),
+                },
+                now,
+                false,
+            ),
+            _ => Task::none(),
+        }
     }
 
     fn on_tick(&mut self, now: Now) -> Task<Message> {
