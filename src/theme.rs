@@ -134,10 +134,12 @@ const STANDARD_NAME: &str = "Hài Lòng";
 const HIGH_CONTRAST_NAME: &str = "Hài Lòng — tương phản cao";
 
 /// The palette a theme made by [`Look::theme`] carries (the standard one for any other).
+/// Called by every style on every frame: it compares a colour, it allocates nothing.
 pub fn palette(theme: &Theme) -> &'static Palette {
-    match theme {
-        Theme::Custom(custom) if custom.to_string() == HIGH_CONTRAST_NAME => &HIGH_CONTRAST,
-        _ => &PALETTE,
+    if matches!(theme, Theme::Custom(_)) && theme.palette().background == HIGH_CONTRAST.background {
+        &HIGH_CONTRAST
+    } else {
+        &PALETTE
     }
 }
 

@@ -112,9 +112,10 @@ impl Store {
             ],
         )?;
         let _ = self.connection().execute(
-            "DELETE FROM callback_phones WHERE rating_id IN (
-                 SELECT r.id FROM ratings r JOIN sync_outcomes o ON o.rating_id = r.id
-                 WHERE r.terminal_id = ?1 AND r.seq <= ?2 AND o.status = 'sent')",
+            "DELETE FROM callback_phones WHERE EXISTS (
+                 SELECT 1 FROM ratings r JOIN sync_outcomes o ON o.rating_id = r.id
+                 WHERE r.id = callback_phones.rating_id AND r.terminal_id = ?1
+                   AND r.seq <= ?2 AND o.status = 'sent')",
             params![terminal, i64::try_from(seq).unwrap_or(i64::MAX)],
         )?;
         Ok(marked)
@@ -128,10 +129,12 @@ impl Store {
         &mut self,
         cutoff: DateTime<FixedOffset>,
     ) -> Result<usize, StoreError> {
+        // Driven by the (small) table of numbers, each looked up by the ratings' key: never a
+        // scan of all ratings.
         let erased = self.connection().execute(
-            "DELETE FROM callback_phones WHERE rating_id IN (
-                 SELECT r.id FROM ratings r
-                 WHERE r.seq IS NOT NULL AND r.sealed_at_ms < ?1)",
+            "DELETE FROM callback_phones WHERE (
+                 SELECT r.sealed_at_ms FROM ratings r
+                 WHERE r.id = callback_phones.rating_id AND r.seq IS NOT NULL) < ?1",
             [cutoff.timestamp_millis()],
         )?;
         if erased > 0 {

@@ -16,7 +16,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Offset as _};
 use hailong_protocol::Rating;
 use serde::Serialize;
 
-use crate::report::{Directory, ReportError, ReportQuery, write_file};
+use crate::report::{Directory, ReportError, ReportQuery};
 use crate::store::Store;
 
 /// One complaint as stored: the rating, which terminal sent it and when it arrived.
@@ -208,11 +208,6 @@ pub fn to_json(lines: &[ComplaintLine]) -> Result<Vec<u8>, ReportError> {
         serde_json::to_vec_pretty(lines).map_err(|e| ReportError::Write(e.to_string()))?;
     out.push(b'\n');
     Ok(out)
-}
-
-/// Writes `bytes` to `path` atomically (see [`write_file`]).
-pub fn write(path: &std::path::Path, bytes: &[u8]) -> Result<(), ReportError> {
-    write_file(path, bytes)
 }
 
 /// What an erased call-back number is replaced with, followed by the number's digest.

@@ -338,7 +338,7 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
                 stdout.flush()?;
                 return Ok(String::new());
             }
-            complaints::write(&output, &bytes)?;
+            report::write_file(&output, &bytes)?;
             Ok(if json {
                 format!(
                     "{}\n",
